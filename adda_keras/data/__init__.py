@@ -1,0 +1,57 @@
+"""Data layer: MNIST, image folders, background noise, protocol, tf.data input.
+
+Every function speaks one convention: images are float32 ``(N, H, W, C)``
+arrays in ``[0, 1]`` (channels last), labels int64 ``(N,)``.
+"""
+
+from adda_keras.data.folder import (
+    COLOR_MODES,
+    IMAGE_EXTENSIONS,
+    load_folder_dataset,
+    load_image_folder,
+)
+from adda_keras.data.mnist import (
+    BUNDLED_MNIST_DIR,
+    DATA_DIR_ENV,
+    MNIST_SOURCES,
+    MnistData,
+    load_mnist,
+    read_idx,
+)
+from adda_keras.data.noise import (
+    NOISE_KINDS,
+    BackgroundNoise,
+    add_background_noise,
+    digit_support,
+)
+from adda_keras.data.pipeline import check_images, check_labels, make_dataset
+from adda_keras.data.protocol import (
+    AnomalySplit,
+    apply_noise,
+    one_class_split,
+    semi_supervised_split,
+)
+
+__all__ = [
+    "BUNDLED_MNIST_DIR",
+    "COLOR_MODES",
+    "DATA_DIR_ENV",
+    "IMAGE_EXTENSIONS",
+    "MNIST_SOURCES",
+    "NOISE_KINDS",
+    "AnomalySplit",
+    "BackgroundNoise",
+    "MnistData",
+    "add_background_noise",
+    "apply_noise",
+    "check_images",
+    "check_labels",
+    "digit_support",
+    "load_folder_dataset",
+    "load_image_folder",
+    "load_mnist",
+    "make_dataset",
+    "one_class_split",
+    "read_idx",
+    "semi_supervised_split",
+]

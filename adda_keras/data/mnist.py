@@ -1,0 +1,242 @@
+"""MNIST, from the network when reachable and from the bundled test set otherwise.
+
+The repository embeds the real 10,000-image MNIST test set (``data/mnist``) so
+that every notebook and test runs offline; the one-class protocol splits it
+into train / validation / test. Where a network is reachable the full
+70,000-image MNIST comes from ``keras.datasets`` or ``tensorflow_datasets``.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import logging
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BUNDLED_MNIST_DIR",
+    "DATA_DIR_ENV",
+    "MNIST_SOURCES",
+    "MnistData",
+    "load_mnist",
+    "read_idx",
+]
+
+BUNDLED_MNIST_DIR: Path = Path(__file__).resolve().parents[2] / "data" / "mnist"
+"""Folder of the bundled MNIST test set (``<repo>/data/mnist``)."""
+
+DATA_DIR_ENV = "ADDA_KERAS_DATA_DIR"
+"""Environment variable that overrides :data:`BUNDLED_MNIST_DIR`."""
+
+MNIST_SOURCES = ("auto", "keras", "tfds", "bundled")
+"""Valid values of ``load_mnist(source=...)``."""
+
+_IMAGES_FILE = "t10k-images-idx3-ubyte.gz"
+_LABELS_FILE = "t10k-labels-idx1-ubyte.gz"
+_GZIP_MAGIC = b"\x1f\x8b"
+# IDX type codes (third byte of the magic number) -> big-endian numpy dtype.
+_IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """MNIST images and labels, and the source they came from.
+
+    ``images`` is float32 ``(N, 28, 28, 1)`` in ``[0, 1]``, ``labels`` int64
+    ``(N,)`` with digits 0..9, ``source`` one of ``"keras"``, ``"tfds"``,
+    ``"bundled"``. Bundled arrays are shared with a cache and therefore
+    read-only; take ``.copy()`` to modify them.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    source: str
+
+    def __len__(self) -> int:
+        """Number of images."""
+        return int(self.labels.shape[0])
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file (the format MNIST is distributed in), optionally gzipped.
+
+    Gzip is detected from the file's content, not its name. A file whose
+    magic number, header or payload size is inconsistent raises
+    ``ValueError`` naming the file, so a corrupt download is never mistaken
+    for data.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"path must be an existing IDX file; {path} does not exist"
+        )
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read()
+        if raw[:2] == _GZIP_MAGIC:
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError) as error:
+        raise ValueError(
+            f"{path} is not a readable IDX file (corrupt gzip stream?): {error}"
+        ) from error
+
+    if (
+        len(raw) < 4
+        or raw[0] != 0
+        or raw[1] != 0
+        or raw[2] not in _IDX_DTYPES
+        or raw[3] == 0
+    ):
+        raise ValueError(
+            f"{path} is not an IDX file: expected magic number 0x0000TTDD (TT a "
+            f"type code, DD >= 1 dimensions); got {raw[:4].hex() or 'an empty file'}"
+        )
+    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise ValueError(
+            f"{path} is truncated: its header needs {header_size} bytes, got {len(raw)}"
+        )
+    shape = struct.unpack(f">{ndim}I", raw[4:header_size])
+    count = int(np.prod(shape, dtype=np.int64))
+    payload = len(raw) - header_size
+    if payload != count * dtype.itemsize:
+        raise ValueError(
+            f"{path} is corrupt or truncated: shape {shape} needs "
+            f"{count * dtype.itemsize} data bytes, got {payload}"
+        )
+    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header_size)
+    return data.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def load_mnist(
+    source: str = "auto", data_dir: str | os.PathLike[str] | None = None
+) -> MnistData:
+    """Load MNIST: float32 ``(N, 28, 28, 1)`` images in ``[0, 1]``, int64 labels.
+
+    Sources:
+
+    - ``"bundled"``: the real MNIST test set shipped in the repository
+      (10,000 images), read from ``data_dir``, else ``$ADDA_KERAS_DATA_DIR``,
+      else :data:`BUNDLED_MNIST_DIR`. Works offline.
+    - ``"keras"``: ``keras.datasets.mnist``, train + test (70,000 images);
+      downloads on first use.
+    - ``"tfds"``: ``tensorflow_datasets`` ``"mnist"``, train + test
+      (70,000 images); downloads on first use.
+    - ``"auto"``: keras, then tfds, then the bundled files; each failure is
+      logged at WARNING and the source used at INFO, and recorded in
+      :attr:`MnistData.source`.
+    """
+    if source not in MNIST_SOURCES:
+        raise ValueError(f"source must be one of {MNIST_SOURCES}; got {source!r}")
+    if source == "bundled":
+        return _bundled(data_dir)
+    if source == "keras":
+        return _to_mnist_data(*_load_keras(), "keras")
+    if source == "tfds":
+        return _to_mnist_data(*_load_tfds(), "tfds")
+
+    for name, loader in (("keras", _load_keras), ("tfds", _load_tfds)):
+        try:
+            data = _to_mnist_data(*loader(), name)
+        # Any failure (offline, missing package, bad download) falls through.
+        except Exception as error:  # noqa: BLE001
+            logger.warning(
+                "MNIST source %r failed (%s: %s)", name, type(error).__name__, error
+            )
+            continue
+        logger.info("MNIST loaded from %r: %d images", name, len(data))
+        return data
+    data = _bundled(data_dir)
+    logger.info("MNIST loaded from the bundled test set: %d images", len(data))
+    return data
+
+
+def _load_keras() -> tuple[np.ndarray, np.ndarray]:
+    """Full MNIST (train + test) from ``keras.datasets``, uint8 images and labels."""
+    import keras  # imported here: only this source needs it
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])
+
+
+def _load_tfds() -> tuple[np.ndarray, np.ndarray]:
+    """Full MNIST (train + test) from ``tensorflow_datasets``, uint8 images, labels."""
+    try:
+        import tensorflow_datasets as tfds  # optional dependency
+    except ImportError as error:
+        raise ImportError(
+            "source='tfds' needs the tensorflow-datasets package; install it or use "
+            "source='keras' or source='bundled'"
+        ) from error
+    dataset = tfds.load("mnist", split="train+test", batch_size=-1, as_supervised=True)
+    images, labels = tfds.as_numpy(dataset)
+    return images, labels
+
+
+def _to_mnist_data(images: np.ndarray, labels: np.ndarray, source: str) -> MnistData:
+    """Convert uint8 digits ``(N, 28, 28[, 1])`` and labels to the array convention."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., np.newaxis]
+    if images.shape[1:] != (28, 28, 1) or images.dtype != np.uint8 or len(images) == 0:
+        raise ValueError(
+            f"MNIST from {source!r} must be non-empty uint8 (N, 28, 28[, 1]); "
+            f"got {images.dtype} {images.shape}"
+        )
+    labels = np.asarray(labels).astype(np.int64)
+    if labels.shape != (images.shape[0],) or labels.min() < 0 or labels.max() > 9:
+        raise ValueError(
+            f"MNIST labels from {source!r} must be digits 0..9, one per image; "
+            f"got shape {labels.shape}"
+        )
+    return MnistData(images.astype(np.float32) / np.float32(255.0), labels, source)
+
+
+def _bundled(data_dir: str | os.PathLike[str] | None) -> MnistData:
+    """The bundled MNIST test set, read once per folder and then served from a cache."""
+    if data_dir is None:
+        data_dir = os.environ.get(DATA_DIR_ENV) or BUNDLED_MNIST_DIR
+    directory = Path(data_dir).expanduser().resolve()
+    missing = [
+        name
+        for name in (_IMAGES_FILE, _LABELS_FILE)
+        if not (directory / name).is_file()
+    ]
+    if missing:
+        raise FileNotFoundError(
+            f"bundled MNIST files {missing} not found in {directory} (looked in "
+            f"data_dir, else ${DATA_DIR_ENV}, else {BUNDLED_MNIST_DIR}); pass "
+            "data_dir=, or use source='keras' to download MNIST"
+        )
+    return _read_bundled(directory)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_bundled(directory: Path) -> MnistData:
+    """Parse the bundled IDX files in ``directory``.
+
+    The arrays are made read-only: they are shared by every caller of the cache.
+    """
+    data = _to_mnist_data(
+        read_idx(directory / _IMAGES_FILE),
+        read_idx(directory / _LABELS_FILE),
+        "bundled",
+    )
+    data.images.setflags(write=False)
+    data.labels.setflags(write=False)
+    return data

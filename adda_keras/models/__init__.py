@@ -1,0 +1,12 @@
+"""Models: shared sub-network builders and the trainable ``keras.Model`` subclasses."""
+
+from adda_keras.models.networks import (
+    ATTENTION_LAYER,
+    HEAD_LAYER,
+    build_decoder,
+    build_discriminator,
+    build_encoder,
+)
+from adda_keras.models.vaegan import VAEGAN
+
+__all__ = ["ATTENTION_LAYER", "HEAD_LAYER", "VAEGAN", "build_decoder", "build_discriminator", "build_encoder"]

@@ -1,0 +1,177 @@
+"""VAEGAN (Larsen et al. 2016): the model behind AnoVAEGAN and ADA.
+
+The encoder and decoder form a VAE whose reconstruction error is measured in
+the discriminator's feature space ("learned similarity", plus an optional
+pixel term); the discriminator is trained to tell real normal images from
+reconstructions and from samples of the prior. Its class activation map is
+the attention that ADA uses.
+
+Semi-supervised training (the paper's ``L_GAN^ano``): when ``fit`` receives
+``(images, known_anomalies)`` batches, the discriminator also learns to call
+the known anomalies "not normal". The discriminator trained that way is the
+paper's ``D_ano``; one trained on normal images only is ``D_G``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from adda_keras.models.base import (
+    AdversarialModelBase,
+    binary_cross_entropy,
+    kl_divergence,
+    mean_squared_error,
+    split_batch,
+    sum_squared_error,
+)
+from adda_keras.models.networks import build_decoder, build_discriminator, build_encoder
+
+
+@keras.saving.register_keras_serializable(package="adda_keras")
+class VAEGAN(AdversarialModelBase):
+    """Encoder + decoder + discriminator trained jointly.
+
+    Args:
+        encoder: functional model, image -> ``[z_mean, z_log_var]``.
+        decoder: functional model, latent code -> image in [0, 1].
+        discriminator: functional model, image -> ``[logit, features]``.
+        kl_weight: weight of ``L_prior`` in the encoder loss.
+        feature_weight: weight of the learned-similarity term of ``L_image``
+            (mean squared error of discriminator features).
+        pixel_weight: weight of the pixel term of ``L_image`` (squared error
+            summed over pixels); keeps early training stable while the
+            discriminator's features are still random.
+        gamma: weight of ``L_image`` against the GAN loss in the decoder
+            update (Larsen's gamma).
+        adversarial_weight: weight of the non-saturating generator loss.
+        seed: seed of the latent noise.
+    """
+
+    network_names = ("encoder", "decoder", "discriminator")
+    hyperparameter_names = ("kl_weight", "feature_weight", "pixel_weight", "gamma", "adversarial_weight")
+    tracker_names = ("loss_prior", "loss_pixel", "loss_feature", "loss_generator", "loss_discriminator", "d_real")
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model,
+        discriminator: keras.Model,
+        kl_weight: float = 1.0,
+        feature_weight: float = 1.0,
+        pixel_weight: float = 1.0,
+        gamma: float = 1.0,
+        adversarial_weight: float = 1.0,
+        seed: int | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(seed=seed, metadata=metadata, **kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.discriminator = discriminator
+        self.kl_weight = float(kl_weight)
+        self.feature_weight = float(feature_weight)
+        self.pixel_weight = float(pixel_weight)
+        self.gamma = float(gamma)
+        self.adversarial_weight = float(adversarial_weight)
+        self.latent_dim = int(decoder.inputs[0].shape[-1])
+
+    @classmethod
+    def build_default(
+        cls,
+        image_shape: Sequence[int],
+        latent_dim: int = 16,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> VAEGAN:
+        """Build a VAEGAN with the library's default sub-networks."""
+        return cls(
+            build_encoder(image_shape, latent_dim),
+            build_decoder(image_shape, latent_dim),
+            build_discriminator(image_shape),
+            seed=seed,
+            **kwargs,
+        )
+
+    # -- inference -------------------------------------------------------
+    def call(self, images: tf.Tensor, training: bool = False) -> tf.Tensor:
+        """Reconstruct ``images`` from the posterior mean (deterministic)."""
+        z_mean, _ = self.encoder(images, training=training)
+        return self.decoder(z_mean, training=training)
+
+    def reconstruct(self, images: tf.Tensor) -> tf.Tensor:
+        """Deterministic reconstruction ``x̂ = G_dec(mean of q(z|x))``."""
+        return self(images, training=False)
+
+    # -- training --------------------------------------------------------
+    def train_step(self, data: Any) -> dict[str, tf.Tensor]:
+        """One joint update of encoder, decoder and discriminator."""
+        images, known_anomalies = split_batch(data)
+        batch_size = tf.shape(images)[0]
+        with tf.GradientTape(persistent=True) as tape:
+            z_mean, z_log_var = self.encoder(images, training=True)
+            epsilon = self._latent_sample(batch_size, self.latent_dim)
+            z = z_mean + tf.exp(0.5 * z_log_var) * epsilon
+            reconstructions = self.decoder(z, training=True)
+            samples = self.decoder(self._latent_sample(batch_size, self.latent_dim), training=True)
+
+            logit_real, features_real = self.discriminator(images, training=True)
+            logit_rec, features_rec = self.discriminator(reconstructions, training=True)
+            logit_sample, _ = self.discriminator(samples, training=True)
+
+            prior = tf.reduce_mean(kl_divergence(z_mean, z_log_var))
+            pixel = tf.reduce_mean(sum_squared_error(images, reconstructions))
+            feature = tf.reduce_mean(mean_squared_error(tf.stop_gradient(features_real), features_rec))
+            reconstruction = self.pixel_weight * pixel + self.feature_weight * feature
+            generator = tf.reduce_mean(binary_cross_entropy(1.0, logit_rec) + binary_cross_entropy(1.0, logit_sample))
+
+            encoder_loss = self.kl_weight * prior + reconstruction
+            decoder_loss = self.gamma * reconstruction + self.adversarial_weight * generator
+            discriminator_terms = (
+                binary_cross_entropy(1.0, logit_real)
+                + binary_cross_entropy(0.0, logit_rec)
+                + binary_cross_entropy(0.0, logit_sample)
+            )
+            discriminator_loss = tf.reduce_mean(discriminator_terms)
+            if known_anomalies is not None:
+                logit_anomaly, _ = self.discriminator(known_anomalies, training=True)
+                discriminator_loss += tf.reduce_mean(binary_cross_entropy(0.0, logit_anomaly))
+
+        self._apply(tape, encoder_loss, "encoder")
+        self._apply(tape, decoder_loss, "decoder")
+        self._apply(tape, discriminator_loss, "discriminator")
+        del tape
+        return self._record(
+            {
+                "loss_prior": prior,
+                "loss_pixel": pixel,
+                "loss_feature": feature,
+                "loss_generator": generator,
+                "loss_discriminator": discriminator_loss,
+                "d_real": tf.reduce_mean(tf.sigmoid(logit_real)),
+            }
+        )
+
+    def test_step(self, data: Any) -> dict[str, tf.Tensor]:
+        """Validation losses on normal images (posterior-mean reconstruction)."""
+        images, _ = split_batch(data)
+        z_mean, z_log_var = self.encoder(images, training=False)
+        reconstructions = self.decoder(z_mean, training=False)
+        logit_real, features_real = self.discriminator(images, training=False)
+        logit_rec, features_rec = self.discriminator(reconstructions, training=False)
+        return self._record(
+            {
+                "loss_prior": tf.reduce_mean(kl_divergence(z_mean, z_log_var)),
+                "loss_pixel": tf.reduce_mean(sum_squared_error(images, reconstructions)),
+                "loss_feature": tf.reduce_mean(mean_squared_error(features_real, features_rec)),
+                "loss_generator": tf.reduce_mean(binary_cross_entropy(1.0, logit_rec)),
+                "loss_discriminator": tf.reduce_mean(
+                    binary_cross_entropy(1.0, logit_real) + binary_cross_entropy(0.0, logit_rec)
+                ),
+                "d_real": tf.reduce_mean(tf.sigmoid(logit_real)),
+            }
+        )

@@ -1,0 +1,68 @@
+"""Anomaly scores of METHOD.md, one function each (higher = more anomalous).
+
+The functions take tensors (or arrays) and contain no model code, so that
+each formula can be read, tested against a direct NumPy computation, and
+reused by every detector:
+
+* :func:`pixel_residual_score` — AnoVAE / AnoVAEGAN: ``mean (x - x̂)²``.
+* :func:`attention_weighted_residual` — ``||c ⊙ (x - x̂)||² / ||c||²``.
+* :func:`ada_score` — ADA: the weighted residual ``- β · D(x)``.
+
+Pixel sums are taken as means over channels (so grayscale and RGB images
+share a scale); the weighted residual is a weighted mean of the per-pixel
+squared error with weights ``c²``, so it lives on the same scale as the
+plain pixel residual. Where an attention map is zero everywhere there is no
+preferred region, and the weighted residual falls back to the plain mean
+residual (uniform attention) instead of dividing by zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+TensorLike = tf.Tensor | np.ndarray
+
+_EPSILON = 1e-12
+
+
+def squared_residual(images: TensorLike, reconstructions: TensorLike) -> tf.Tensor:
+    """Per-pixel squared error, averaged over channels: ``(N, H, W)``."""
+    images = tf.convert_to_tensor(images, tf.float32)
+    reconstructions = tf.convert_to_tensor(reconstructions, tf.float32)
+    return tf.reduce_mean(tf.square(images - reconstructions), axis=-1)
+
+
+def pixel_residual_score(images: TensorLike, reconstructions: TensorLike) -> tf.Tensor:
+    """Reconstruction-error score ``mean over pixels of (x - x̂)²``, shape ``(N,)``."""
+    return tf.reduce_mean(squared_residual(images, reconstructions), axis=(1, 2))
+
+
+def attention_weighted_residual(images: TensorLike, reconstructions: TensorLike, attention: TensorLike) -> tf.Tensor:
+    """``||c ⊙ (x - x̂)||² / ||c||²`` per image, shape ``(N,)``.
+
+    ``attention`` is ``c``, shape ``(N, H, W)``, non-negative. An all-zero
+    map gives the plain mean residual (uniform attention).
+    """
+    residual = squared_residual(images, reconstructions)
+    weights = tf.square(tf.convert_to_tensor(attention, tf.float32))
+    total = tf.reduce_sum(weights, axis=(1, 2))
+    weighted = tf.reduce_sum(weights * residual, axis=(1, 2)) / tf.maximum(total, _EPSILON)
+    return tf.where(total > _EPSILON, weighted, tf.reduce_mean(residual, axis=(1, 2)))
+
+
+def ada_score(
+    images: TensorLike,
+    reconstructions: TensorLike,
+    attention: TensorLike,
+    normal_probability: TensorLike,
+    beta: float,
+) -> tf.Tensor:
+    """ADA score ``||c ⊙ (x - x̂)||² / ||c||² - β · D(x)``, shape ``(N,)``.
+
+    ``normal_probability`` is ``D(x)`` (or the sum ``D_G(x) + D_ano(x)`` for
+    the semi-supervised ensemble), shape ``(N,)``. ``beta = 0`` is the
+    paper's "CAM only" ablation.
+    """
+    probability = tf.reshape(tf.convert_to_tensor(normal_probability, tf.float32), (-1,))
+    return attention_weighted_residual(images, reconstructions, attention) - float(beta) * probability

@@ -88,7 +88,9 @@ def attention_maps(
     size = (images.shape[1], images.shape[2])
     if method == "cam":
         if layer not in (None, ATTENTION_LAYER):
-            raise ValueError(f"plain CAM uses the layer feeding the GAP head ({ATTENTION_LAYER!r}); got layer={layer!r}")
+            raise ValueError(
+                f"plain CAM uses the layer feeding the GAP head ({ATTENTION_LAYER!r}); got layer={layer!r}"
+            )
         _, features = discriminator(images, training=False)
         raw = cam_from_features(features, discriminator.get_layer(HEAD_LAYER).kernel)
     else:
@@ -121,5 +123,7 @@ def _grad_cam_probe(discriminator: keras.Model, layer: str) -> keras.Model:
     """A cached model exposing ``layer``'s output beside the logit in one pass."""
     probes = _PROBES.setdefault(discriminator, {})
     if layer not in probes:
-        probes[layer] = keras.Model(discriminator.inputs, [discriminator.get_layer(layer).output, discriminator.outputs[0]])
+        probes[layer] = keras.Model(
+            discriminator.inputs, [discriminator.get_layer(layer).output, discriminator.outputs[0]]
+        )
     return probes[layer]

@@ -51,13 +51,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     args = build_parser().parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     from adda_keras.experiments import DemoConfig, run_demo
 
     if args.command == "demo":
-        config = DemoConfig(digit=args.digit, source=args.source, noise_strength=args.noise_strength,
-                            epochs=args.epochs, beta=args.beta, attention=args.attention, seed=args.seed,
-                            output_dir=args.output)
+        config = DemoConfig(
+            digit=args.digit,
+            source=args.source,
+            noise_strength=args.noise_strength,
+            epochs=args.epochs,
+            beta=args.beta,
+            attention=args.attention,
+            seed=args.seed,
+            output_dir=args.output,
+        )
         try:
             result = run_demo(config, verbose="auto" if args.verbose else 0)
         except ValueError as error:

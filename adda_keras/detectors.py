@@ -27,7 +27,6 @@ import abc
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import keras
@@ -146,7 +145,9 @@ class AnomalyDetector(abc.ABC):
             raise RuntimeError(f"this {self.method!r} detector is not fitted yet; call fit() first")
         images = check_images(images, "images")
         if tuple(images.shape[1:]) != self.image_shape_:
-            raise ValueError(f"images must have shape (N, {', '.join(map(str, self.image_shape_))}); got {images.shape}")
+            raise ValueError(
+                f"images must have shape (N, {', '.join(map(str, self.image_shape_))}); got {images.shape}"
+            )
         return images
 
     def __repr__(self) -> str:
@@ -293,7 +294,12 @@ class VAEGANDetector(AnomalyDetector):
         train = make_dataset(x_train, self.batch_size, shuffle=True, seed=self.seed, extra=x_known)
         val = None if x_val is None else make_dataset(x_val, self.batch_size, shuffle=False)
         history = model.fit(
-            train, epochs=self.epochs, validation_data=val, callbacks=[DivergenceGuard(), *callbacks], verbose=verbose
+            train,
+            epochs=self.epochs,
+            validation_data=val,
+            callbacks=[DivergenceGuard(), *callbacks],
+            verbose=verbose,
+            shuffle=False,  # the tf.data pipeline shuffles, seeded
         )
         self.history_ = {k: [float(v) for v in values] for k, values in history.history.items()}
         return model
@@ -304,8 +310,13 @@ class VAEGANDetector(AnomalyDetector):
         spread_attention = float(np.std(parts["weighted_residual"]))
         spread_d = float(np.std(parts["normal_probability"]))
         self.beta_effective_ = self.beta * spread_attention / max(spread_d, _EPSILON)
-        logger.info("beta=%g -> raw D weight %.4g (std attention term %.3g, std D %.3g)",
-                    self.beta, self.beta_effective_, spread_attention, spread_d)
+        logger.info(
+            "beta=%g -> raw D weight %.4g (std attention term %.3g, std D %.3g)",
+            self.beta,
+            self.beta_effective_,
+            spread_attention,
+            spread_d,
+        )
 
     # -- inference ---------------------------------------------------------
     def variant(self, method: str) -> VAEGANDetector:
@@ -355,7 +366,9 @@ class VAEGANDetector(AnomalyDetector):
         residual = squared_residual(images, parts["reconstruction"])
         weights = tf.square(parts["attention"])
         mean_weight = tf.reduce_mean(weights, axis=(1, 2), keepdims=True)
-        weighted_map = tf.where(mean_weight > _EPSILON, weights * residual / tf.maximum(mean_weight, _EPSILON), residual)
+        weighted_map = tf.where(
+            mean_weight > _EPSILON, weights * residual / tf.maximum(mean_weight, _EPSILON), residual
+        )
         if self.method == "anovaegan":
             return tf.reduce_mean(residual, axis=(1, 2)), residual
         if self.method == "ada-d-only":

@@ -28,7 +28,9 @@ def _check_scores(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, n
     if not np.isfinite(scores).all():
         raise ValueError(f"scores must be finite; {int((~np.isfinite(scores)).sum())} are NaN or inf")
     if set(np.unique(labels).tolist()) != {0, 1}:
-        raise ValueError(f"labels must contain both 0 (normal) and 1 (anomaly); got values {np.unique(labels).tolist()}")
+        raise ValueError(
+            f"labels must contain both 0 (normal) and 1 (anomaly); got values {np.unique(labels).tolist()}"
+        )
     return labels.astype(np.int64), scores
 
 

@@ -111,8 +111,14 @@ def run_demo(config: DemoConfig = DemoConfig(), verbose: int | str = 0) -> DemoR
     split = apply_noise(split, BackgroundNoise(strength=config.noise_strength), seed=config.seed)
     logger.info("%s", split.summary())
 
-    ada = make_detector("ada", epochs=config.epochs, batch_size=config.batch_size, beta=config.beta,
-                        attention=config.attention, seed=config.seed)
+    ada = make_detector(
+        "ada",
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        beta=config.beta,
+        attention=config.attention,
+        seed=config.seed,
+    )
     train_start = time.perf_counter()
     ada.fit(split.x_train, x_val=split.x_val, verbose=verbose)
     train_seconds = time.perf_counter() - train_start
@@ -127,25 +133,35 @@ def run_demo(config: DemoConfig = DemoConfig(), verbose: int | str = 0) -> DemoR
 
     out = Path(config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"scores": str(out / "scores.csv"), "roc": str(out / "roc.png"), "examples": str(out / "examples.png"),
-             "summary": str(out / "summary.json")}
+    files = {
+        "scores": str(out / "scores.csv"),
+        "roc": str(out / "roc.png"),
+        "examples": str(out / "examples.png"),
+        "summary": str(out / "summary.json"),
+    }
     with open(files["scores"], "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["index", "digit", "anomaly", *[_slug(n) for n in results]])
         for i in range(len(split.x_test)):
-            writer.writerow([i, int(split.test_classes[i]), int(split.y_test[i]),
-                             *[f"{r.scores[i]:.6g}" for r in results.values()]])
+            writer.writerow(
+                [i, int(split.test_classes[i]), int(split.y_test[i]), *[f"{r.scores[i]:.6g}" for r in results.values()]]
+            )
 
-    fig = plot_roc({n: (split.y_test, r.scores) for n, r in results.items()},
-                   title=f"noisy MNIST, normal digit {config.digit}")
+    fig = plot_roc(
+        {n: (split.y_test, r.scores) for n, r in results.items()}, title=f"noisy MNIST, normal digit {config.digit}"
+    )
     fig.savefig(files["roc"], dpi=120)
     plt.close(fig)
 
     picks = _example_indices(split.y_test, split.test_classes, config.seed)
     parts = ada.explain(split.x_test[picks])
-    fig = plot_examples(split.x_test[picks], parts["reconstruction"], parts["attention"],
-                        results["ADA (CAM + D)"].maps[picks],
-                        [f"{'anomaly' if split.y_test[i] else 'normal'} ({split.test_classes[i]})" for i in picks])
+    fig = plot_examples(
+        split.x_test[picks],
+        parts["reconstruction"],
+        parts["attention"],
+        results["ADA (CAM + D)"].maps[picks],
+        [f"{'anomaly' if split.y_test[i] else 'normal'} ({split.test_classes[i]})" for i in picks],
+    )
     fig.savefig(files["examples"], dpi=120)
     plt.close(fig)
 

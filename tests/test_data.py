@@ -41,9 +41,7 @@ MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 def write_idx(path: Path, array: np.ndarray, type_code: int = 0x08) -> Path:
     """Write ``array`` as an IDX file (gzipped if the name ends in .gz)."""
     dtype = {0x08: ">u1", 0x0C: ">i4"}[type_code]
-    header = bytes([0, 0, type_code, array.ndim]) + struct.pack(
-        f">{array.ndim}I", *array.shape
-    )
+    header = bytes([0, 0, type_code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     raw = header + array.astype(dtype).tobytes()
     path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
     return path
@@ -116,9 +114,7 @@ def test_bundled_mnist() -> None:
         data.images[0, 0, 0, 0] = 1.0
 
 
-def test_auto_falls_back_to_bundled(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_auto_falls_back_to_bundled(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     def offline() -> None:
         raise OSError("no network")
 
@@ -128,12 +124,8 @@ def test_auto_falls_back_to_bundled(
         data = load_mnist("auto")
     assert data.source == "bundled" and len(data) == 10000
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("'keras'" in m for m in warnings) and any(
-        "'tfds'" in m for m in warnings
-    )
-    assert any(
-        "bundled" in r.getMessage() for r in caplog.records if r.levelno == logging.INFO
-    )
+    assert any("'keras'" in m for m in warnings) and any("'tfds'" in m for m in warnings)
+    assert any("bundled" in r.getMessage() for r in caplog.records if r.levelno == logging.INFO)
 
 
 def test_auto_prefers_keras(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,9 +149,7 @@ def test_load_mnist_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 # --- image folders -------------------------------------------------------------
 
 
-def save(
-    path: Path, value: int, size: tuple[int, int] = (12, 10), mode: str = "L"
-) -> None:
+def save(path: Path, value: int, size: tuple[int, int] = (12, 10), mode: str = "L") -> None:
     """Save a constant image of width x height ``size`` with pixel ``value``."""
     color = value if mode == "L" else (value, 0, 255 - value)
     Image.new(mode, size, color).save(path)
@@ -302,9 +292,7 @@ def test_one_class_split_bookkeeping() -> None:
     assert not (train & val or train & test or val & test)
     assert (train | val | test) == set(range(400))  # every image used once
     assert (len(val), len(test & normal)) == (4, 12)
-    assert sorted(set(split.test_classes[split.y_test == 1].tolist())) == [
-        c for c in range(10) if c != 3
-    ]
+    assert sorted(set(split.test_classes[split.y_test == 1].tolist())) == [c for c in range(10) if c != 3]
     np.testing.assert_array_equal(split.y_test, (split.test_classes != 3).astype(int))
     assert split.y_test.dtype == np.int64 and split.image_shape == (4, 4, 1)
     assert "train: 24 normal" in split.summary()
@@ -357,9 +345,7 @@ def test_semi_supervised_split_pixels(digits: tuple[np.ndarray, np.ndarray]) -> 
 
 
 @pytest.mark.parametrize("digit", [10, -1])
-def test_split_rejects_unknown_digit(
-    digits: tuple[np.ndarray, np.ndarray], digit: int
-) -> None:
+def test_split_rejects_unknown_digit(digits: tuple[np.ndarray, np.ndarray], digit: int) -> None:
     with pytest.raises(ValueError, match=f"normal_class.*got {digit}"):
         one_class_split(*digits, normal_class=digit)
     with pytest.raises(ValueError, match=f"known_anomaly_class.*got {digit}"):

@@ -83,23 +83,14 @@ def load_folder_dataset(
 def _check_options(image_size: tuple[int, int], color_mode: str) -> tuple[int, int]:
     """Validate the reading options; return ``image_size`` as ``(height, width)``."""
     if color_mode not in COLOR_MODES:
-        raise ValueError(
-            f"color_mode must be one of {tuple(COLOR_MODES)}; got {color_mode!r}"
-        )
-    message = (
-        f"image_size must be a pair of positive ints (height, width); "
-        f"got {image_size!r}"
-    )
+        raise ValueError(f"color_mode must be one of {tuple(COLOR_MODES)}; got {color_mode!r}")
+    message = f"image_size must be a pair of positive ints (height, width); got {image_size!r}"
     try:
         height, width = image_size
     except (TypeError, ValueError):
         raise ValueError(message) from None
     for value in (height, width):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < 1
-        ):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(message)
     return int(height), int(width)
 
@@ -140,9 +131,7 @@ def _image_files(directory: str | os.PathLike[str], name: str) -> list[Path]:
     """The supported, non-hidden image files directly inside ``directory``, by name."""
     folder = Path(directory).expanduser()
     if not folder.exists():
-        raise FileNotFoundError(
-            f"{name} must be an existing folder of images; {folder} does not exist"
-        )
+        raise FileNotFoundError(f"{name} must be an existing folder of images; {folder} does not exist")
     if not folder.is_dir():
         raise ValueError(f"{name} must be a folder of images; {folder} is not a folder")
     files = []
@@ -154,8 +143,5 @@ def _image_files(directory: str | os.PathLike[str], name: str) -> list[Path]:
         else:
             logger.debug("Skipping %s: extension not in %s", path, IMAGE_EXTENSIONS)
     if not files:
-        raise ValueError(
-            f"{name} {folder} holds no image file with a supported extension "
-            f"{IMAGE_EXTENSIONS}"
-        )
+        raise ValueError(f"{name} {folder} holds no image file with a supported extension {IMAGE_EXTENSIONS}")
     return files

@@ -81,26 +81,16 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"path must be an existing IDX file; {path} does not exist"
-        )
+        raise FileNotFoundError(f"path must be an existing IDX file; {path} does not exist")
     try:
         with path.open("rb") as handle:
             raw = handle.read()
         if raw[:2] == _GZIP_MAGIC:
             raw = gzip.decompress(raw)
     except (OSError, EOFError) as error:
-        raise ValueError(
-            f"{path} is not a readable IDX file (corrupt gzip stream?): {error}"
-        ) from error
+        raise ValueError(f"{path} is not a readable IDX file (corrupt gzip stream?): {error}") from error
 
-    if (
-        len(raw) < 4
-        or raw[0] != 0
-        or raw[1] != 0
-        or raw[2] not in _IDX_DTYPES
-        or raw[3] == 0
-    ):
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES or raw[3] == 0:
         raise ValueError(
             f"{path} is not an IDX file: expected magic number 0x0000TTDD (TT a "
             f"type code, DD >= 1 dimensions); got {raw[:4].hex() or 'an empty file'}"
@@ -108,24 +98,19 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
     header_size = 4 + 4 * ndim
     if len(raw) < header_size:
-        raise ValueError(
-            f"{path} is truncated: its header needs {header_size} bytes, got {len(raw)}"
-        )
+        raise ValueError(f"{path} is truncated: its header needs {header_size} bytes, got {len(raw)}")
     shape = struct.unpack(f">{ndim}I", raw[4:header_size])
     count = int(np.prod(shape, dtype=np.int64))
     payload = len(raw) - header_size
     if payload != count * dtype.itemsize:
         raise ValueError(
-            f"{path} is corrupt or truncated: shape {shape} needs "
-            f"{count * dtype.itemsize} data bytes, got {payload}"
+            f"{path} is corrupt or truncated: shape {shape} needs {count * dtype.itemsize} data bytes, got {payload}"
         )
     data = np.frombuffer(raw, dtype=dtype, count=count, offset=header_size)
     return data.reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def load_mnist(
-    source: str = "auto", data_dir: str | os.PathLike[str] | None = None
-) -> MnistData:
+def load_mnist(source: str = "auto", data_dir: str | os.PathLike[str] | None = None) -> MnistData:
     """Load MNIST: float32 ``(N, 28, 28, 1)`` images in ``[0, 1]``, int64 labels.
 
     Sources:
@@ -155,9 +140,7 @@ def load_mnist(
             data = _to_mnist_data(*loader(), name)
         # Any failure (offline, missing package, bad download) falls through.
         except Exception as error:  # noqa: BLE001
-            logger.warning(
-                "MNIST source %r failed (%s: %s)", name, type(error).__name__, error
-            )
+            logger.warning("MNIST source %r failed (%s: %s)", name, type(error).__name__, error)
             continue
         logger.info("MNIST loaded from %r: %d images", name, len(data))
         return data
@@ -180,8 +163,7 @@ def _load_tfds() -> tuple[np.ndarray, np.ndarray]:
         import tensorflow_datasets as tfds  # optional dependency
     except ImportError as error:
         raise ImportError(
-            "source='tfds' needs the tensorflow-datasets package; install it or use "
-            "source='keras' or source='bundled'"
+            "source='tfds' needs the tensorflow-datasets package; install it or use source='keras' or source='bundled'"
         ) from error
     dataset = tfds.load("mnist", split="train+test", batch_size=-1, as_supervised=True)
     images, labels = tfds.as_numpy(dataset)
@@ -195,15 +177,11 @@ def _to_mnist_data(images: np.ndarray, labels: np.ndarray, source: str) -> Mnist
         images = images[..., np.newaxis]
     if images.shape[1:] != (28, 28, 1) or images.dtype != np.uint8 or len(images) == 0:
         raise ValueError(
-            f"MNIST from {source!r} must be non-empty uint8 (N, 28, 28[, 1]); "
-            f"got {images.dtype} {images.shape}"
+            f"MNIST from {source!r} must be non-empty uint8 (N, 28, 28[, 1]); got {images.dtype} {images.shape}"
         )
     labels = np.asarray(labels).astype(np.int64)
     if labels.shape != (images.shape[0],) or labels.min() < 0 or labels.max() > 9:
-        raise ValueError(
-            f"MNIST labels from {source!r} must be digits 0..9, one per image; "
-            f"got shape {labels.shape}"
-        )
+        raise ValueError(f"MNIST labels from {source!r} must be digits 0..9, one per image; got shape {labels.shape}")
     return MnistData(images.astype(np.float32) / np.float32(255.0), labels, source)
 
 
@@ -212,11 +190,7 @@ def _bundled(data_dir: str | os.PathLike[str] | None) -> MnistData:
     if data_dir is None:
         data_dir = os.environ.get(DATA_DIR_ENV) or BUNDLED_MNIST_DIR
     directory = Path(data_dir).expanduser().resolve()
-    missing = [
-        name
-        for name in (_IMAGES_FILE, _LABELS_FILE)
-        if not (directory / name).is_file()
-    ]
+    missing = [name for name in (_IMAGES_FILE, _LABELS_FILE) if not (directory / name).is_file()]
     if missing:
         raise FileNotFoundError(
             f"bundled MNIST files {missing} not found in {directory} (looked in "

@@ -100,9 +100,7 @@ class BackgroundNoise:
             )
         object.__setattr__(self, "kinds", tuple(kinds))
         _check_number("strength", self.strength, low=0.0)
-        _check_number(
-            "support_threshold", self.support_threshold, 0.0, 1.0, open_high=True
-        )
+        _check_number("support_threshold", self.support_threshold, 0.0, 1.0, open_high=True)
         _check_int("support_dilation", self.support_dilation, minimum=0)
         _check_number("strokes_per_image", self.strokes_per_image, low=0.0)
         _check_number("blobs_per_image", self.blobs_per_image, low=0.0)
@@ -117,9 +115,7 @@ class BackgroundNoise:
             _check_int("reference_size", self.reference_size, minimum=1)
 
 
-def digit_support(
-    images: np.ndarray, threshold: float = 0.1, dilation: int = 2
-) -> np.ndarray:
+def digit_support(images: np.ndarray, threshold: float = 0.1, dilation: int = 2) -> np.ndarray:
     """Boolean mask ``(N, H, W, 1)`` of the object's pixels, with a safety margin.
 
     A pixel is in the support if any channel exceeds ``threshold``, or if it
@@ -136,9 +132,7 @@ def digit_support(
     return support[..., np.newaxis]
 
 
-def add_background_noise(
-    images: np.ndarray, noise: BackgroundNoise, seed: int
-) -> np.ndarray:
+def add_background_noise(images: np.ndarray, noise: BackgroundNoise, seed: int) -> np.ndarray:
     """Return a copy of ``images`` with seeded noise outside the digit support.
 
     ``images`` is float32 ``(N, H, W, C)`` in ``[0, 1]`` of any size and
@@ -298,9 +292,7 @@ def _blob_layer(
 ) -> np.ndarray:
     """One isotropic Gaussian blob per image, ``(n, H, W)``, as the outer product
     of two 1-D Gaussians (cheaper than a 2-D exponential)."""
-    centre_x, centre_y, sigma, peak = (
-        p[:, np.newaxis, np.newaxis] for p in (centre_x, centre_y, sigma, peak)
-    )
+    centre_x, centre_y, sigma, peak = (p[:, np.newaxis, np.newaxis] for p in (centre_x, centre_y, sigma, peak))
     along_x = np.exp(-((grid_x - centre_x) ** 2) / (2 * sigma**2))
     along_y = np.exp(-((grid_y - centre_y) ** 2) / (2 * sigma**2))
     return peak * along_y * along_x
@@ -338,9 +330,7 @@ def _check_number(
         raise ValueError(f"{name} must be a number in {interval}; got {value!r}")
 
 
-def _check_range(
-    name: str, value: tuple[float, float], high: float | None = None
-) -> None:
+def _check_range(name: str, value: tuple[float, float], high: float | None = None) -> None:
     """Raise ``ValueError`` unless ``value`` is a pair ``(a, b)`` of numbers with
     ``0 < a <= b`` (and ``b <= high`` if given)."""
     pair = value if isinstance(value, (tuple, list)) and len(value) == 2 else None
@@ -351,7 +341,4 @@ def _check_range(
         and (high is None or pair[1] <= high)
     ):
         bound = "" if high is None else f" <= {high}"
-        raise ValueError(
-            f"{name} must be a pair (low, high) with 0 < low <= high{bound}; "
-            f"got {value!r}"
-        )
+        raise ValueError(f"{name} must be a pair (low, high) with 0 < low <= high{bound}; got {value!r}")

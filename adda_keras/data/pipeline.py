@@ -21,9 +21,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["check_images", "check_labels", "make_dataset"]
 
 
-def check_images(
-    images: np.ndarray, name: str = "images", *, allow_uint8: bool = False
-) -> np.ndarray:
+def check_images(images: np.ndarray, name: str = "images", *, allow_uint8: bool = False) -> np.ndarray:
     """Validate a non-empty image batch; return it as float32 ``(N, H, W, C)``.
 
     Floating arrays must already lie in ``[0, 1]`` and hold no NaN or inf:
@@ -34,9 +32,7 @@ def check_images(
     """
     array = np.asarray(images)
     if array.ndim != 4:
-        raise ValueError(
-            f"{name} must have rank 4 (N, H, W, C); got shape {array.shape}"
-        )
+        raise ValueError(f"{name} must have rank 4 (N, H, W, C); got shape {array.shape}")
     if min(array.shape) < 1:
         raise ValueError(
             f"{name} must hold at least one image of positive height, width and "
@@ -45,8 +41,7 @@ def check_images(
     if array.dtype == np.uint8:
         if not allow_uint8:
             raise ValueError(
-                f"{name} must be floating point with values in [0, 1]; got dtype "
-                "uint8 (divide by 255 first)"
+                f"{name} must be floating point with values in [0, 1]; got dtype uint8 (divide by 255 first)"
             )
         return array.astype(np.float32) / np.float32(255.0)
     if not np.issubdtype(array.dtype, np.floating):
@@ -56,15 +51,10 @@ def check_images(
         raise ValueError(f"{name} must be {expected}; got dtype {array.dtype}")
     finite = np.isfinite(array).reshape(len(array), -1).all(axis=1)
     if not finite.all():
-        raise ValueError(
-            f"{name} must hold finite values; {int((~finite).sum())} image(s) "
-            "contain NaN or inf"
-        )
+        raise ValueError(f"{name} must hold finite values; {int((~finite).sum())} image(s) contain NaN or inf")
     low, high = float(array.min()), float(array.max())
     if low < 0.0 or high > 1.0:
-        raise ValueError(
-            f"{name} must have values in [0, 1]; got range [{low:g}, {high:g}]"
-        )
+        raise ValueError(f"{name} must have values in [0, 1]; got range [{low:g}, {high:g}]")
     return array.astype(np.float32, copy=False)
 
 
@@ -80,9 +70,7 @@ def check_labels(labels: np.ndarray, n_images: int, name: str = "labels") -> np.
     if not np.issubdtype(array.dtype, np.integer):
         raise ValueError(f"{name} must be integer class ids; got dtype {array.dtype}")
     if array.shape[0] != n_images:
-        raise ValueError(
-            f"{name} must have one entry per image ({n_images}); got {array.shape[0]}"
-        )
+        raise ValueError(f"{name} must have one entry per image ({n_images}); got {array.shape[0]}")
     return array.astype(np.int64, copy=False)
 
 
@@ -112,10 +100,7 @@ def make_dataset(
     if extra is not None:
         extra = check_images(extra, "extra")
         if extra.shape[1:] != x.shape[1:]:
-            raise ValueError(
-                f"extra must have the image shape of x {x.shape[1:]}; "
-                f"got {extra.shape[1:]}"
-            )
+            raise ValueError(f"extra must have the image shape of x {x.shape[1:]}; got {extra.shape[1:]}")
 
     dataset = tf.data.Dataset.from_tensor_slices(x)
     if shuffle:
@@ -124,9 +109,7 @@ def make_dataset(
         anomalies = tf.data.Dataset.from_tensor_slices(extra)
         if shuffle:
             # A seed distinct from the normal stream's keeps the two orders apart.
-            anomalies = anomalies.shuffle(
-                len(extra), seed=seed + 1, reshuffle_each_iteration=True
-            )
+            anomalies = anomalies.shuffle(len(extra), seed=seed + 1, reshuffle_each_iteration=True)
         dataset = tf.data.Dataset.zip((dataset, anomalies.repeat()))
         logger.debug("Pairing %d normal images with %d anomalies", len(x), len(extra))
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
@@ -138,9 +121,5 @@ def _check_int(name: str, value: int, minimum: int) -> None:
 
     Shared by the data modules; bools are rejected although they are ints.
     """
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}")

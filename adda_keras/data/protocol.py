@@ -60,15 +60,13 @@ class AnomalySplit:
         for name in ("x_val", "x_test", "x_known", "x_val_known"):
             if getattr(self, name).shape[1:] != shape:
                 raise ValueError(
-                    f"{name} must have the image shape of x_train {shape}; "
-                    f"got {getattr(self, name).shape[1:]}"
+                    f"{name} must have the image shape of x_train {shape}; got {getattr(self, name).shape[1:]}"
                 )
         n_test = len(self.x_test)
         for name in ("y_test", "test_classes"):
             if getattr(self, name).shape != (n_test,):
                 raise ValueError(
-                    f"{name} must have shape ({n_test},), one entry per test "
-                    f"image; got {getattr(self, name).shape}"
+                    f"{name} must have shape ({n_test},), one entry per test image; got {getattr(self, name).shape}"
                 )
 
     @property
@@ -79,12 +77,8 @@ class AnomalySplit:
     def summary(self) -> str:
         """The number of images in each part, as a few lines for logs and notebooks."""
         n_anomalies = int(self.y_test.sum())
-        classes, counts = np.unique(
-            self.test_classes[self.y_test == 1], return_counts=True
-        )
-        per_class = ", ".join(
-            f"{c}: {n}" for c, n in zip(classes.tolist(), counts.tolist(), strict=True)
-        )
+        classes, counts = np.unique(self.test_classes[self.y_test == 1], return_counts=True)
+        per_class = ", ".join(f"{c}: {n}" for c, n in zip(classes.tolist(), counts.tolist(), strict=True))
         lines = [
             (
                 f"AnomalySplit(normal_class={self.normal_class}, "
@@ -93,10 +87,7 @@ class AnomalySplit:
             ),
             f"  train: {len(self.x_train)} normal",
             f"  val:   {len(self.x_val)} normal",
-            (
-                f"  test:  {len(self.x_test) - n_anomalies} normal + "
-                f"{n_anomalies} anomalies ({per_class or 'none'})"
-            ),
+            (f"  test:  {len(self.x_test) - n_anomalies} normal + {n_anomalies} anomalies ({per_class or 'none'})"),
         ]
         if self.known_anomaly_class is not None:
             lines.append(
@@ -173,9 +164,7 @@ def semi_supervised_split(
     )
 
 
-def apply_noise(
-    split: AnomalySplit, noise: BackgroundNoise | None, seed: int
-) -> AnomalySplit:
+def apply_noise(split: AnomalySplit, noise: BackgroundNoise | None, seed: int) -> AnomalySplit:
     """Return ``split`` with background noise added to every image part.
 
     Train, validation, test and known-anomaly images each get noise from
@@ -230,21 +219,17 @@ def _split(
         ("val_fraction", val_fraction),
         ("test_fraction", test_fraction),
     ):
-        if isinstance(value, bool) or not (
-            isinstance(value, (int, float, np.floating)) and 0 < value < 1
-        ):
+        if isinstance(value, bool) or not (isinstance(value, (int, float, np.floating)) and 0 < value < 1):
             raise ValueError(f"{name} must be a number in (0, 1); got {value!r}")
     if val_fraction + test_fraction >= 1:
         raise ValueError(
-            "val_fraction + test_fraction must be < 1 to leave training images; "
-            f"got {val_fraction} + {test_fraction}"
+            f"val_fraction + test_fraction must be < 1 to leave training images; got {val_fraction} + {test_fraction}"
         )
     if max_per_class is not None:
         _check_int("max_test_anomalies_per_class", max_per_class, minimum=1)
 
     normal_rng, known_rng, test_rng = (
-        np.random.default_rng(child)
-        for child in np.random.SeedSequence(int(seed)).spawn(3)
+        np.random.default_rng(child) for child in np.random.SeedSequence(int(seed)).spawn(3)
     )
     normal = normal_rng.permutation(np.flatnonzero(y == normal_class))
     n_val = math.ceil(len(normal) * val_fraction)
@@ -263,10 +248,7 @@ def _split(
         known_class, n_known, n_known_val = known
         _check_class("known_anomaly_class", known_class, classes)
         if known_class == normal_class:
-            raise ValueError(
-                "known_anomaly_class must differ from normal_class; both are "
-                f"{normal_class}"
-            )
+            raise ValueError(f"known_anomaly_class must differ from normal_class; both are {normal_class}")
         pool = np.flatnonzero(y == known_class)
         if n_known + n_known_val >= len(pool):
             raise ValueError(
@@ -303,12 +285,5 @@ def _split(
 
 def _check_class(name: str, value: int, classes: np.ndarray) -> None:
     """Raise ``ValueError`` naming ``name`` unless ``value`` is a label class."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value not in classes
-    ):
-        raise ValueError(
-            f"{name} must be one of the classes present in labels "
-            f"{classes.tolist()}; got {value!r}"
-        )
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value not in classes:
+        raise ValueError(f"{name} must be one of the classes present in labels {classes.tolist()}; got {value!r}")

@@ -108,13 +108,14 @@ class AdversarialModelBase(keras.Model):
         unknown = set(learning_rates) - set(self.network_names)
         if unknown:
             raise ValueError(
-                f"learning_rates has unknown network names {sorted(unknown)}; "
-                f"valid names: {list(self.network_names)}"
+                f"learning_rates has unknown network names {sorted(unknown)}; valid names: {list(self.network_names)}"
             )
         kwargs.pop("optimizer", None)
         super().compile(optimizer=None, **kwargs)
         for name in self.network_names:
-            optimizer = keras.optimizers.Adam(learning_rates.get(name, learning_rate), beta_1=beta_1, name=f"{name}_adam")
+            optimizer = keras.optimizers.Adam(
+                learning_rates.get(name, learning_rate), beta_1=beta_1, name=f"{name}_adam"
+            )
             optimizer.build(getattr(self, name).trainable_variables)
             setattr(self, f"{name}_optimizer", optimizer)
         self._compile_settings = {"learning_rate": learning_rate, "beta_1": beta_1, "learning_rates": learning_rates}
@@ -154,7 +155,7 @@ class AdversarialModelBase(keras.Model):
         # Keras sums gradients over replicas: scale so that they are averaged.
         scale = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
         grads = tape.gradient(loss, network.trainable_variables)
-        optimizer.apply_gradients(zip([g * scale for g in grads], network.trainable_variables))
+        optimizer.apply_gradients(zip([g * scale for g in grads], network.trainable_variables, strict=True))
 
     def _record(self, values: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         for name, value in values.items():

@@ -1,0 +1,81 @@
+"""The score formulas against a direct NumPy computation (property tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from adda_keras.scoring import ada_score, attention_weighted_residual, pixel_residual_score
+
+unit = st.floats(0.0, 1.0, allow_nan=False, width=32)
+
+
+@st.composite
+def batches(draw):
+    n = draw(st.integers(1, 4))
+    h = draw(st.integers(2, 8))
+    w = draw(st.integers(2, 8))
+    c = draw(st.sampled_from([1, 3]))
+    x = draw(arrays(np.float32, (n, h, w, c), elements=unit))
+    x_hat = draw(arrays(np.float32, (n, h, w, c), elements=unit))
+    attention = draw(arrays(np.float32, (n, h, w), elements=st.floats(0.0, 2.0, width=32)))
+    d = draw(arrays(np.float32, (n,), elements=unit))
+    beta = draw(st.floats(0.0, 5.0))
+    return x, x_hat, attention, d, beta
+
+
+def numpy_ada(x, x_hat, c, d, beta):
+    """METHOD.md: ||c*(x - x̂)||² / ||c||² - beta*D(x), residual averaged over channels."""
+    r = ((x.astype(np.float64) - x_hat) ** 2).mean(-1)
+    c = c.astype(np.float64)
+    num = ((c**2) * r).sum((1, 2))
+    den = (c**2).sum((1, 2))
+    weighted = np.where(den > 1e-12, num / np.maximum(den, 1e-12), r.mean((1, 2)))
+    return weighted - beta * d
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches())
+def test_ada_score_matches_numpy(batch):
+    x, x_hat, c, d, beta = batch
+    got = ada_score(x, x_hat, c, d, beta).numpy()
+    np.testing.assert_allclose(got, numpy_ada(x, x_hat, c, d, beta), rtol=1e-4, atol=1e-5)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches(), st.floats(0.01, 100.0))
+def test_weighted_residual_ignores_attention_scale(batch, scale):
+    x, x_hat, c, _, _ = batch
+    a = attention_weighted_residual(x, x_hat, c).numpy()
+    b = attention_weighted_residual(x, x_hat, c * np.float32(scale)).numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches())
+def test_weighted_residual_is_a_weighted_mean(batch):
+    x, x_hat, c, _, _ = batch
+    r = ((x - x_hat) ** 2).mean(-1).reshape(len(x), -1)
+    got = attention_weighted_residual(x, x_hat, c).numpy()
+    assert np.all(got >= r.min(1) - 1e-5) and np.all(got <= r.max(1) + 1e-5)
+
+
+def test_zero_attention_falls_back_to_mean_residual(rng):
+    x = rng.random((3, 5, 5, 1), dtype=np.float32)
+    x_hat = rng.random((3, 5, 5, 1), dtype=np.float32)
+    got = attention_weighted_residual(x, x_hat, np.zeros((3, 5, 5), np.float32)).numpy()
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, pixel_residual_score(x, x_hat).numpy(), rtol=1e-6)
+
+
+def test_attention_on_the_only_differing_pixel_gives_its_residual():
+    x = np.zeros((1, 4, 4, 1), np.float32)
+    x_hat = x.copy()
+    x_hat[0, 1, 2, 0] = 0.5  # the only reconstruction error
+    x_hat[0, 3, 3, 0] = 0.9  # an error outside the attended region
+    c = np.zeros((1, 4, 4), np.float32)
+    c[0, 1, 2] = 1.0
+    assert abs(float(attention_weighted_residual(x, x_hat, c)[0]) - 0.25) < 1e-6
+    assert abs(float(ada_score(x, x_hat, c, np.array([1.0]), 0.2)[0]) - 0.05) < 1e-6

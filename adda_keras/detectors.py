@@ -155,6 +155,46 @@ class AnomalyDetector(abc.ABC):
         return f"{type(self).__name__}(method={self.method!r}, {params})"
 
 
+def compile_vaegan_parts(
+    model: VAEGAN,
+    discriminators: list[keras.Model],
+    image_shape: tuple[int, int, int],
+    attention: str,
+    normalisation: str,
+) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+    """Compile the one forward pass that every VAEGAN-based score needs.
+
+    For a batch ``x`` it returns the reconstruction ``x̂``, the attention
+    ``c = sum over discriminators of CAM(x) + CAM(x̂)``, the two halves of
+    ``c``, the summed normal probability ``sum D(x)`` and the attention-weighted
+    residual. One discriminator gives self-supervised ADA; ``[D_G, D_ano]``
+    gives the semi-supervised ensemble.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
+    def parts(images: tf.Tensor) -> dict[str, tf.Tensor]:
+        reconstruction = model(images, training=False)
+        attention_input = tf.zeros(tf.shape(images)[:3])
+        attention_rec = tf.zeros(tf.shape(images)[:3])
+        normal_probability = tf.zeros(tf.shape(images)[:1])
+        for discriminator in discriminators:
+            logit, _ = discriminator(images, training=False)
+            normal_probability += tf.sigmoid(logit[:, 0])
+            attention_input += attention_maps(discriminator, images, attention, normalisation=normalisation)
+            attention_rec += attention_maps(discriminator, reconstruction, attention, normalisation=normalisation)
+        combined = attention_input + attention_rec
+        return {
+            "reconstruction": reconstruction,
+            "attention": combined,
+            "attention_input": attention_input,
+            "attention_reconstruction": attention_rec,
+            "normal_probability": normal_probability,
+            "weighted_residual": attention_weighted_residual(images, reconstruction, combined),
+        }
+
+    return parts
+
+
 #: score variants of one VAEGAN: method name -> (attention term?, D term?)
 _VAEGAN_SCORES = {
     "anovaegan": "pixel residual ||x - x̂||²",
@@ -234,6 +274,7 @@ class VAEGANDetector(AnomalyDetector):
         self.model_: VAEGAN | None = None
         self.beta_effective_: float | None = None
         self.history_: dict[str, list[float]] = {}
+        self._parts_fn: Callable[[tf.Tensor], dict[str, tf.Tensor]] | None = None
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters (``distribute`` only when it is a name)."""
@@ -275,6 +316,7 @@ class VAEGANDetector(AnomalyDetector):
             raise ValueError(f"x_val must have the image shape of x_train {x_train.shape[1:]}; got {x_val.shape[1:]}")
         self.model_ = self._train_vaegan(x_train, x_val, None, callbacks, verbose)
         self.image_shape_ = tuple(x_train.shape[1:])
+        self._parts_fn = None
         self._calibrate(x_val if x_val is not None else x_train)
         return self
 
@@ -327,6 +369,7 @@ class VAEGANDetector(AnomalyDetector):
         clone.distribute = self.distribute
         clone.model_, clone.image_shape_ = self.model_, self.image_shape_
         clone.beta_effective_, clone.history_ = self.beta_effective_, self.history_
+        clone._parts_fn = self._parts_fn
         return clone
 
     def explain(self, images: np.ndarray) -> dict[str, np.ndarray]:
@@ -339,30 +382,20 @@ class VAEGANDetector(AnomalyDetector):
         return self._batched_parts(self._check_input(images))
 
     def _batched_parts(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
-        chunks = [self._parts(tf.constant(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+        parts_fn = self._compiled_parts()
+        chunks = [parts_fn(tf.constant(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
         return {key: np.concatenate([c[key].numpy() for c in chunks]) for key in chunks[0]}
 
-    @tf.function(reduce_retracing=True)
-    def _parts(self, images: tf.Tensor) -> dict[str, tf.Tensor]:
-        model = self.model_
-        reconstruction = model(images, training=False)
-        logit, _ = model.discriminator(images, training=False)
-        attention_input = attention_maps(model.discriminator, images, self.attention, normalisation=self.normalisation)
-        attention_rec = attention_maps(
-            model.discriminator, reconstruction, self.attention, normalisation=self.normalisation
-        )
-        attention = attention_input + attention_rec
-        return {
-            "reconstruction": reconstruction,
-            "attention": attention,
-            "attention_input": attention_input,
-            "attention_reconstruction": attention_rec,
-            "normal_probability": tf.sigmoid(logit[:, 0]),
-            "weighted_residual": attention_weighted_residual(images, reconstruction, attention),
-        }
+    def _compiled_parts(self) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+        """The compiled forward pass, traced once per model and shared by variants."""
+        if self._parts_fn is None:
+            self._parts_fn = compile_vaegan_parts(
+                self.model_, [self.model_.discriminator], self.image_shape_, self.attention, self.normalisation
+            )
+        return self._parts_fn
 
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        parts = self._parts(images)
+        parts = self._compiled_parts()(images)
         residual = squared_residual(images, parts["reconstruction"])
         weights = tf.square(parts["attention"])
         mean_weight = tf.reduce_mean(weights, axis=(1, 2), keepdims=True)

@@ -13,13 +13,16 @@ import os
 # Keep TensorFlow's C++ start-up chatter out of notebooks and terminals.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# Importing the method modules registers their detectors by name.
+from adda_keras import ada, baselines, reconstruction, supervised  # noqa: E402,F401
 from adda_keras.detectors import (  # noqa: E402
     AnomalyDetector,
     AnomalyResult,
     available_detectors,
+    load_detector,
     make_detector,
 )
 
 __version__ = "0.1.0"
 
-__all__ = ["AnomalyDetector", "AnomalyResult", "__version__", "available_detectors", "make_detector"]
+__all__ = ["AnomalyDetector", "AnomalyResult", "__version__", "available_detectors", "load_detector", "make_detector"]

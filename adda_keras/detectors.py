@@ -11,38 +11,33 @@ over them::
     detector = make_detector("ada", epochs=30)
     detector.fit(split.x_train, x_val=split.x_val)
     scores = detector.score_samples(split.x_test)
+    detector.save("ada.keras")
+    same = load_detector("ada.keras")
 
-Detectors that differ only in their score share one trained model:
-``detector.variant("anovaegan")`` returns the pixel-residual detector of
-the same VAEGAN without training again.
-
-Scores and maps for a batch come from one compiled ``tf.function`` pass
-(reconstruction, attention of both ``x`` and ``x̂``, ``D(x)``); large inputs
-are cut into batches, never looped image by image.
+The methods live in :mod:`adda_keras.ada` (ADA and AnoVAEGAN),
+:mod:`adda_keras.reconstruction` (AnoVAE, AnoGAN),
+:mod:`adda_keras.supervised` (CNN regression) and
+:mod:`adda_keras.baselines` (classical pixel detectors).
 """
 
 from __future__ import annotations
 
 import abc
-import logging
+import json
+import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from adda_keras.attention import ATTENTION_METHODS, NORMALISATIONS, attention_maps, check_option
 from adda_keras.data.pipeline import check_images, make_dataset
-from adda_keras.models.vaegan import VAEGAN
-from adda_keras.scoring import ada_score, attention_weighted_residual, squared_residual
 from adda_keras.training import DivergenceGuard, resolve_strategy, set_seed
 
-logger = logging.getLogger(__name__)
-
 _REGISTRY: dict[str, type[AnomalyDetector]] = {}
-_EPSILON = 1e-12
 
 
 @dataclass(frozen=True)
@@ -53,11 +48,12 @@ class AnomalyResult:
         scores: ``(N,)`` float32, higher = more anomalous.
         maps: ``(N, H, W)`` float32 per-pixel anomaly maps (for ADA, the
             attention-weighted squared residual, whose mean is the
-            attention term of the score).
+            attention term of the score); ``None`` for detectors without a
+            spatial explanation (IsolationForest, OneClassSVM).
     """
 
     scores: np.ndarray
-    maps: np.ndarray
+    maps: np.ndarray | None
 
 
 def register_detector(*names: str) -> Callable[[type[AnomalyDetector]], type[AnomalyDetector]]:
@@ -88,8 +84,9 @@ def make_detector(name: str, **params: Any) -> AnomalyDetector:
 class AnomalyDetector(abc.ABC):
     """Base class: configure in ``__init__``, then ``fit``, then score.
 
-    Subclasses implement :meth:`fit` and :meth:`_predict_batch`, and list
-    their constructor parameters in :meth:`get_params`.
+    Subclasses implement :meth:`fit` and :meth:`predict` (Keras models
+    through :class:`KerasDetector`), and list their constructor parameters
+    in :meth:`get_params`.
     """
 
     methods: ClassVar[tuple[str, ...]] = ()
@@ -113,15 +110,9 @@ class AnomalyDetector(abc.ABC):
     ) -> AnomalyDetector:
         """Train on normal images ``x_train`` (and known anomalies where the method uses them)."""
 
+    @abc.abstractmethod
     def predict(self, images: np.ndarray, batch_size: int = 512) -> AnomalyResult:
         """Scores and anomaly maps of ``images`` (``(N, H, W, C)`` floats in [0, 1])."""
-        images = self._check_input(images)
-        scores, maps = [], []
-        for start in range(0, len(images), batch_size):
-            batch_scores, batch_maps = self._predict_batch(tf.constant(images[start : start + batch_size]))
-            scores.append(batch_scores.numpy())
-            maps.append(batch_maps.numpy())
-        return AnomalyResult(np.concatenate(scores).astype(np.float32), np.concatenate(maps).astype(np.float32))
 
     def score_samples(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """One anomaly score per image, ``(N,)``; higher = more anomalous."""
@@ -129,16 +120,14 @@ class AnomalyDetector(abc.ABC):
 
     def anomaly_map(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """One per-pixel anomaly map per image, ``(N, H, W)``."""
-        return self.predict(images, batch_size).maps
+        maps = self.predict(images, batch_size).maps
+        if maps is None:
+            raise ValueError(f"the {self.method!r} detector gives scores but no per-pixel anomaly maps")
+        return maps
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters (JSON-able), as scikit-learn estimators report them."""
         return {}
-
-    # -- helpers ---------------------------------------------------------
-    @abc.abstractmethod
-    def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """Scores ``(n,)`` and maps ``(n, H, W)`` of one batch."""
 
     def _check_input(self, images: np.ndarray) -> np.ndarray:
         if self.image_shape_ is None:
@@ -155,257 +144,201 @@ class AnomalyDetector(abc.ABC):
         return f"{type(self).__name__}(method={self.method!r}, {params})"
 
 
-def compile_vaegan_parts(
-    model: VAEGAN,
-    discriminators: list[keras.Model],
-    image_shape: tuple[int, int, int],
-    attention: str,
-    normalisation: str,
-) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
-    """Compile the one forward pass that every VAEGAN-based score needs.
-
-    For a batch ``x`` it returns the reconstruction ``x̂``, the attention
-    ``c = sum over discriminators of CAM(x) + CAM(x̂)``, the two halves of
-    ``c``, the summed normal probability ``sum D(x)`` and the attention-weighted
-    residual. One discriminator gives self-supervised ADA; ``[D_G, D_ano]``
-    gives the semi-supervised ensemble.
-    """
-
-    @tf.function(input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
-    def parts(images: tf.Tensor) -> dict[str, tf.Tensor]:
-        reconstruction = model(images, training=False)
-        attention_input = tf.zeros(tf.shape(images)[:3])
-        attention_rec = tf.zeros(tf.shape(images)[:3])
-        normal_probability = tf.zeros(tf.shape(images)[:1])
-        for discriminator in discriminators:
-            logit, _ = discriminator(images, training=False)
-            normal_probability += tf.sigmoid(logit[:, 0])
-            attention_input += attention_maps(discriminator, images, attention, normalisation=normalisation)
-            attention_rec += attention_maps(discriminator, reconstruction, attention, normalisation=normalisation)
-        combined = attention_input + attention_rec
-        return {
-            "reconstruction": reconstruction,
-            "attention": combined,
-            "attention_input": attention_input,
-            "attention_reconstruction": attention_rec,
-            "normal_probability": normal_probability,
-            "weighted_residual": attention_weighted_residual(images, reconstruction, combined),
-        }
-
-    return parts
-
-
-#: score variants of one VAEGAN: method name -> (attention term?, D term?)
-_VAEGAN_SCORES = {
-    "anovaegan": "pixel residual ||x - x̂||²",
-    "ada": "CAM + D: ||c ⊙ (x - x̂)||² / ||c||² - β·D(x)",
-    "ada-cam-only": "CAM only (β = 0)",
-    "ada-d-only": "D only: -D(x)",
-}
-
-
-@register_detector(*_VAEGAN_SCORES)
-class VAEGANDetector(AnomalyDetector):
-    """AnoVAEGAN and self-supervised ADA: one VAEGAN, four scores.
+class KerasDetector(AnomalyDetector):
+    """A detector built from Keras networks: shared training settings, compiled scoring, ``.keras`` files.
 
     Args:
-        method: ``"anovaegan"``, ``"ada"``, ``"ada-cam-only"`` or ``"ada-d-only"``.
-        epochs: training epochs (the defaults finish in about a minute on a
-            2-core CPU with 600 MNIST images; the paper-scale preset uses more).
+        method: the registered name.
+        epochs: training epochs.
         batch_size: training batch size.
-        latent_dim: size of the latent code.
-        learning_rate: Adam learning rate of all three sub-networks.
-        beta: weight of ``D(x)`` in the ADA score, in units of the two
-            terms' spread on normal validation images: the raw weight applied
-            is ``beta * std(attention term) / std(D)``, so that ``beta``
-            means the same at any image scale (see ``beta_effective_``).
-        attention: ``"cam"`` or ``"grad-cam"``.
-        normalisation: per-image attention normalisation, ``"max"`` or ``"minmax"``.
-        kl_weight, feature_weight, pixel_weight, gamma, adversarial_weight:
-            VAEGAN loss weights (see :class:`~adda_keras.models.vaegan.VAEGAN`).
+        latent_dim: size of the latent code (generative models).
+        learning_rate: Adam learning rate.
         seed: seeds weights, noise and data order (deterministic on CPU).
         distribute: ``None``, ``"mirrored"`` or a ``tf.distribute.Strategy``.
+        checkpoint_dir: if set, training state is backed up there after every
+            epoch (``keras.callbacks.BackupAndRestore``) and an interrupted
+            ``fit`` resumes from it when called again.
     """
-
-    methods = tuple(_VAEGAN_SCORES)
 
     def __init__(
         self,
-        method: str = "ada",
+        method: str,
         epochs: int = 30,
         batch_size: int = 64,
         latent_dim: int = 16,
         learning_rate: float = 5e-4,
-        beta: float = 0.2,
-        attention: str = "cam",
-        normalisation: str = "max",
-        kl_weight: float = 1.0,
-        feature_weight: float = 1.0,
-        pixel_weight: float = 1.0,
-        gamma: float = 1.0,
-        adversarial_weight: float = 1.0,
         seed: int = 0,
         distribute: str | tf.distribute.Strategy | None = None,
+        checkpoint_dir: str | None = None,
     ) -> None:
         super().__init__(method)
-        check_option("attention method", attention, ATTENTION_METHODS)
-        check_option("normalisation", normalisation, NORMALISATIONS)
         for name, value in (("epochs", epochs), ("batch_size", batch_size), ("latent_dim", latent_dim)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if not np.isfinite(beta) or beta < 0:
-            raise ValueError(f"beta must be a finite number >= 0; got {beta!r}")
+        if not (np.isfinite(learning_rate) and learning_rate > 0):
+            raise ValueError(f"learning_rate must be a positive number; got {learning_rate!r}")
+        resolve_strategy(distribute)  # reject unknown options now, not after data loading
         self.epochs = int(epochs)
         self.batch_size = int(batch_size)
         self.latent_dim = int(latent_dim)
         self.learning_rate = float(learning_rate)
-        self.beta = float(beta)
-        self.attention = attention
-        self.normalisation = normalisation
-        self.loss_weights = {
-            "kl_weight": float(kl_weight),
-            "feature_weight": float(feature_weight),
-            "pixel_weight": float(pixel_weight),
-            "gamma": float(gamma),
-            "adversarial_weight": float(adversarial_weight),
-        }
         self.seed = int(seed)
         self.distribute = distribute
-        self.model_: VAEGAN | None = None
-        self.beta_effective_: float | None = None
+        self.checkpoint_dir = checkpoint_dir
         self.history_: dict[str, list[float]] = {}
-        self._parts_fn: Callable[[tf.Tensor], dict[str, tf.Tensor]] | None = None
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters (``distribute`` only when it is a name)."""
-        params = {
+        params: dict[str, Any] = {
             "epochs": self.epochs,
             "batch_size": self.batch_size,
             "latent_dim": self.latent_dim,
             "learning_rate": self.learning_rate,
-            "beta": self.beta,
-            "attention": self.attention,
-            "normalisation": self.normalisation,
-            **self.loss_weights,
             "seed": self.seed,
+            "checkpoint_dir": self.checkpoint_dir,
         }
         if self.distribute is None or isinstance(self.distribute, str):
             params["distribute"] = self.distribute
         return params
 
     # -- training ----------------------------------------------------------
-    def fit(
-        self,
-        x_train: np.ndarray,
-        x_val: np.ndarray | None = None,
-        x_known: np.ndarray | None = None,
-        x_val_known: np.ndarray | None = None,
-        callbacks: Iterable[keras.callbacks.Callback] = (),
-        verbose: int | str = 0,
-    ) -> VAEGANDetector:
-        """Train the VAEGAN on normal images, then calibrate ``beta`` on ``x_val``.
-
-        ``x_known`` / ``x_val_known`` are not used by this self-supervised
-        detector and must be ``None``.
-        """
-        if x_known is not None or x_val_known is not None:
-            raise ValueError(f"{self.method!r} is self-supervised and takes no known anomalies; use 'ada-semi'")
+    def _check_training_data(
+        self, x_train: np.ndarray, x_val: np.ndarray | None, **others: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None, dict[str, np.ndarray | None]]:
+        """Validate every training array and check that their image shapes agree."""
         x_train = check_images(x_train, "x_train")
-        x_val = None if x_val is None else check_images(x_val, "x_val")
-        if x_val is not None and x_val.shape[1:] != x_train.shape[1:]:
-            raise ValueError(f"x_val must have the image shape of x_train {x_train.shape[1:]}; got {x_val.shape[1:]}")
-        self.model_ = self._train_vaegan(x_train, x_val, None, callbacks, verbose)
-        self.image_shape_ = tuple(x_train.shape[1:])
-        self._parts_fn = None
-        self._calibrate(x_val if x_val is not None else x_train)
-        return self
+        checked = {"x_val": x_val, **others}
+        for name, array in checked.items():
+            if array is not None:
+                checked[name] = check_images(array, name)
+                if checked[name].shape[1:] != x_train.shape[1:]:
+                    raise ValueError(
+                        f"{name} must have the image shape of x_train {x_train.shape[1:]}; "
+                        f"got {checked[name].shape[1:]}"
+                    )
+        return x_train, checked.pop("x_val"), checked
 
-    def _train_vaegan(
+    def _fit_model(
         self,
+        build: Callable[[], keras.Model],
         x_train: np.ndarray,
         x_val: np.ndarray | None,
         x_known: np.ndarray | None,
         callbacks: Iterable[keras.callbacks.Callback],
         verbose: int | str,
-    ) -> VAEGAN:
+    ) -> keras.Model:
+        """Seed, build and compile under the strategy, then ``fit`` with the divergence guard."""
         set_seed(self.seed)
-        strategy = resolve_strategy(self.distribute)
-        with strategy.scope():
-            model = VAEGAN.build_default(x_train.shape[1:], self.latent_dim, seed=self.seed, **self.loss_weights)
+        with resolve_strategy(self.distribute).scope():
+            model = build()
             model.compile(learning_rate=self.learning_rate)
         train = make_dataset(x_train, self.batch_size, shuffle=True, seed=self.seed, extra=x_known)
         val = None if x_val is None else make_dataset(x_val, self.batch_size, shuffle=False)
+        callbacks = [DivergenceGuard(), *callbacks]
+        if self.checkpoint_dir is not None:
+            callbacks.append(keras.callbacks.BackupAndRestore(self.checkpoint_dir))
         history = model.fit(
             train,
             epochs=self.epochs,
             validation_data=val,
-            callbacks=[DivergenceGuard(), *callbacks],
+            callbacks=callbacks,
             verbose=verbose,
             shuffle=False,  # the tf.data pipeline shuffles, seeded
         )
         self.history_ = {k: [float(v) for v in values] for k, values in history.history.items()}
         return model
 
-    def _calibrate(self, x_reference: np.ndarray) -> None:
-        """Set the raw D weight from the terms' spread on normal reference images."""
-        parts = self._batched_parts(x_reference)
-        spread_attention = float(np.std(parts["weighted_residual"]))
-        spread_d = float(np.std(parts["normal_probability"]))
-        self.beta_effective_ = self.beta * spread_attention / max(spread_d, _EPSILON)
-        logger.info(
-            "beta=%g -> raw D weight %.4g (std attention term %.3g, std D %.3g)",
-            self.beta,
-            self.beta_effective_,
-            spread_attention,
-            spread_d,
-        )
-
     # -- inference ---------------------------------------------------------
-    def variant(self, method: str) -> VAEGANDetector:
-        """The same trained VAEGAN scored as ``method`` (no retraining)."""
-        if self.model_ is None:
-            raise RuntimeError("fit the detector before asking for a variant")
-        clone = type(self)(method=method, **{k: v for k, v in self.get_params().items() if k != "distribute"})
-        clone.distribute = self.distribute
-        clone.model_, clone.image_shape_ = self.model_, self.image_shape_
-        clone.beta_effective_, clone.history_ = self.beta_effective_, self.history_
-        clone._parts_fn = self._parts_fn
-        return clone
+    def predict(self, images: np.ndarray, batch_size: int = 512) -> AnomalyResult:
+        """Scores and anomaly maps of ``images`` (``(N, H, W, C)`` floats in [0, 1])."""
+        images = self._check_input(images)
+        scores, maps = [], []
+        for start in range(0, len(images), batch_size):
+            batch_scores, batch_maps = self._predict_batch(tf.constant(images[start : start + batch_size]))
+            scores.append(batch_scores.numpy())
+            maps.append(batch_maps.numpy())
+        return AnomalyResult(np.concatenate(scores).astype(np.float32), np.concatenate(maps).astype(np.float32))
 
-    def explain(self, images: np.ndarray) -> dict[str, np.ndarray]:
-        """Every intermediate of the score, for plots and notebooks.
-
-        Returns ``reconstruction`` (N, H, W, C), ``attention`` ``c`` (N, H, W),
-        ``attention_input`` / ``attention_reconstruction`` (the two CAMs),
-        ``normal_probability`` ``D(x)`` (N,) and ``weighted_residual`` (N,).
-        """
-        return self._batched_parts(self._check_input(images))
-
-    def _batched_parts(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
-        parts_fn = self._compiled_parts()
-        chunks = [parts_fn(tf.constant(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
-        return {key: np.concatenate([c[key].numpy() for c in chunks]) for key in chunks[0]}
-
-    def _compiled_parts(self) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
-        """The compiled forward pass, traced once per model and shared by variants."""
-        if self._parts_fn is None:
-            self._parts_fn = compile_vaegan_parts(
-                self.model_, [self.model_.discriminator], self.image_shape_, self.attention, self.normalisation
-            )
-        return self._parts_fn
-
+    @abc.abstractmethod
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        parts = self._compiled_parts()(images)
-        residual = squared_residual(images, parts["reconstruction"])
-        weights = tf.square(parts["attention"])
-        mean_weight = tf.reduce_mean(weights, axis=(1, 2), keepdims=True)
-        weighted_map = tf.where(
-            mean_weight > _EPSILON, weights * residual / tf.maximum(mean_weight, _EPSILON), residual
-        )
-        if self.method == "anovaegan":
-            return tf.reduce_mean(residual, axis=(1, 2)), residual
-        if self.method == "ada-d-only":
-            return -parts["normal_probability"], parts["attention"]
-        beta = 0.0 if self.method == "ada-cam-only" else self.beta_effective_
-        score = ada_score(images, parts["reconstruction"], parts["attention"], parts["normal_probability"], beta)
-        return score, weighted_map
+        """Scores ``(n,)`` and maps ``(n, H, W)`` of one batch."""
+
+    # -- saving --------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Save the trained networks, settings and calibration as one ``.keras`` file."""
+        path = Path(path)
+        if path.suffix != ".keras":
+            raise ValueError(f"a Keras detector saves to a '.keras' file; got {str(path)!r}")
+        if self.image_shape_ is None:
+            raise RuntimeError("fit the detector before saving it")
+        metadata = {"method": self.method, "params": self.get_params(), "state": self._fitted_state()}
+        DetectorBundle(self._networks(), metadata).save(path)
+
+    @abc.abstractmethod
+    def _networks(self) -> dict[str, keras.Model]:
+        """The trained functional networks that define the detector."""
+
+    def _fitted_state(self) -> dict[str, Any]:
+        """JSON-able fitted attributes besides the networks."""
+        return {"image_shape": list(self.image_shape_), "history": self.history_}
+
+    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
+        """Rebuild the fitted detector from saved networks and state."""
+        self.image_shape_ = tuple(state["image_shape"])
+        self.history_ = state["history"]
+
+
+@keras.saving.register_keras_serializable(package="adda_keras")
+class DetectorBundle(keras.Model):
+    """A detector's trained networks and its JSON settings, as one Keras model.
+
+    Only used for saving: ``.keras`` files then hold every network and the
+    settings needed to rebuild the detector in a fresh process.
+    """
+
+    def __init__(self, networks: dict[str, keras.Model], metadata: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.networks = dict(networks)
+        self.metadata_json = json.dumps(metadata)
+        self.built = True  # the networks are built functional models
+
+    def call(self, inputs: Any) -> Any:
+        """Not a model to call: it only carries networks for saving."""
+        raise TypeError("DetectorBundle only stores networks; load it with adda_keras.load_detector")
+
+    def get_config(self) -> dict[str, Any]:
+        """Serialise every network and the settings."""
+        return {
+            **super().get_config(),
+            "networks": {name: keras.saving.serialize_keras_object(net) for name, net in self.networks.items()},
+            "metadata": json.loads(self.metadata_json),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DetectorBundle:
+        """Rebuild the networks (weights are loaded afterwards by Keras)."""
+        config = dict(config)
+        config["networks"] = {k: keras.saving.deserialize_keras_object(v) for k, v in config["networks"].items()}
+        return cls(**config)
+
+
+def load_detector(path: str | Path) -> AnomalyDetector:
+    """Load a detector saved with ``save``: a ``.keras`` file (Keras detectors) or ``.pkl`` (pixel baselines)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no saved detector at {str(path)!r}")
+    if path.suffix == ".pkl":
+        with open(path, "rb") as handle:
+            detector = pickle.load(handle)
+        if not isinstance(detector, AnomalyDetector):
+            raise ValueError(f"{str(path)!r} does not hold an adda_keras detector")
+        return detector
+    if path.suffix != ".keras":
+        raise ValueError(f"a saved detector is a '.keras' or '.pkl' file; got {str(path)!r}")
+    bundle = keras.saving.load_model(path, compile=False)
+    if not isinstance(bundle, DetectorBundle):
+        raise ValueError(f"{str(path)!r} holds a {type(bundle).__name__}, not a detector saved by adda_keras")
+    metadata = json.loads(bundle.metadata_json)
+    detector = make_detector(metadata["method"], **metadata["params"])
+    detector._restore(bundle.networks, metadata["state"])
+    return detector

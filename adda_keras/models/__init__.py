@@ -1,5 +1,6 @@
 """Models: shared sub-network builders and the trainable ``keras.Model`` subclasses."""
 
+from adda_keras.models.gan import GAN, make_latent_search
 from adda_keras.models.networks import (
     ATTENTION_LAYER,
     HEAD_LAYER,
@@ -7,6 +8,17 @@ from adda_keras.models.networks import (
     build_discriminator,
     build_encoder,
 )
+from adda_keras.models.vae import VAE
 from adda_keras.models.vaegan import VAEGAN
 
-__all__ = ["ATTENTION_LAYER", "HEAD_LAYER", "VAEGAN", "build_decoder", "build_discriminator", "build_encoder"]
+__all__ = [
+    "ATTENTION_LAYER",
+    "GAN",
+    "HEAD_LAYER",
+    "VAE",
+    "VAEGAN",
+    "build_decoder",
+    "build_discriminator",
+    "build_encoder",
+    "make_latent_search",
+]

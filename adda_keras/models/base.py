@@ -81,6 +81,8 @@ class AdversarialModelBase(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.tracker_names}
         self._compile_settings: dict[str, Any] = {}
+        # The sub-networks are functional models, built on construction.
+        self.built = True
 
     # -- Keras plumbing -------------------------------------------------
     @property

@@ -1,0 +1,390 @@
+"""Adversarial Discriminative Attention and AnoVAEGAN: the VAEGAN-based detectors.
+
+Self-supervised (:class:`VAEGANDetector`), one VAEGAN, four scores:
+
+* ``anovaegan`` — pixel residual ``mean (x - x̂)²`` (Baur et al. 2018);
+* ``ada`` — "CAM + D": ``||c ⊙ (x - x̂)||² / ||c||² - β·D(x)``, ``c = CAM(x) + CAM(x̂)``;
+* ``ada-cam-only`` — β = 0;
+* ``ada-d-only`` — ``-D(x)``.
+
+Semi-supervised (:class:`SemiSupervisedADADetector`), with a few images of
+one known anomaly: a second VAEGAN whose discriminator also learns the known
+anomalies as "not normal" gives ``D_ano``; with ``D_G`` from the
+self-supervised VAEGAN:
+
+* ``ada-semi`` — "CAM + D_G + D_ano": ``c`` sums the CAMs of both
+  discriminators on ``x`` and ``x̂``; the score subtracts
+  ``β·(D_G(x) + D_ano(x))``;
+* ``ada-cam-ano`` — attention from ``D_ano`` alone, no D term.
+
+The reconstruction ``x̂`` always comes from the self-supervised VAEGAN's
+generator (trained on normal images only). Scores and maps for a batch come
+from one compiled ``tf.function`` pass (reconstruction, attention of both
+``x`` and ``x̂``, ``D(x)``).
+
+β is given in units of the two terms' spread on normal validation images:
+the raw weight is ``β · std(attention term) / std(D term)``, so β means the
+same whatever the image scale (the paper's β = 0.2 belongs to its own,
+unpublished score scale). Where labelled validation anomalies exist
+(semi-supervised), β is instead chosen from ``beta_grid`` by validation AUROC.
+"""
+
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from adda_keras.attention import ATTENTION_METHODS, NORMALISATIONS, attention_maps, check_option
+from adda_keras.detectors import KerasDetector, register_detector
+from adda_keras.evaluation import auroc
+from adda_keras.models.vaegan import VAEGAN
+from adda_keras.scoring import ada_score, attention_weighted_residual, squared_residual
+
+logger = logging.getLogger(__name__)
+
+_EPSILON = 1e-12
+#: candidate β (in spread units) when labelled validation anomalies exist
+BETA_GRID = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+
+PartsFn = Callable[[tf.Tensor], dict[str, tf.Tensor]]
+
+
+def compile_vaegan_parts(
+    model: VAEGAN,
+    discriminators: list[keras.Model],
+    image_shape: tuple[int, int, int],
+    attention: str,
+    normalisation: str,
+) -> PartsFn:
+    """Compile the one forward pass that every VAEGAN-based score needs.
+
+    For a batch ``x`` it returns the reconstruction ``x̂`` (by ``model``), the
+    attention ``c = sum over discriminators of CAM(x) + CAM(x̂)``, the two
+    halves of ``c``, the summed normal probability ``sum D(x)`` and the
+    attention-weighted residual. One discriminator gives self-supervised
+    ADA; ``[D_G, D_ano]`` gives the semi-supervised ensemble.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
+    def parts(images: tf.Tensor) -> dict[str, tf.Tensor]:
+        reconstruction = model(images, training=False)
+        attention_input = tf.zeros(tf.shape(images)[:3])
+        attention_rec = tf.zeros(tf.shape(images)[:3])
+        normal_probability = tf.zeros(tf.shape(images)[:1])
+        for discriminator in discriminators:
+            logit, _ = discriminator(images, training=False)
+            normal_probability += tf.sigmoid(logit[:, 0])
+            attention_input += attention_maps(discriminator, images, attention, normalisation=normalisation)
+            attention_rec += attention_maps(discriminator, reconstruction, attention, normalisation=normalisation)
+        combined = attention_input + attention_rec
+        return {
+            "reconstruction": reconstruction,
+            "attention": combined,
+            "attention_input": attention_input,
+            "attention_reconstruction": attention_rec,
+            "normal_probability": normal_probability,
+            "weighted_residual": attention_weighted_residual(images, reconstruction, combined),
+        }
+
+    return parts
+
+
+def weighted_residual_map(images: tf.Tensor, reconstructions: tf.Tensor, attention: tf.Tensor) -> tf.Tensor:
+    """Per-pixel ``c² (x - x̂)² / mean(c²)``: its mean is the attention term of the score."""
+    residual = squared_residual(images, reconstructions)
+    weights = tf.square(attention)
+    mean_weight = tf.reduce_mean(weights, axis=(1, 2), keepdims=True)
+    return tf.where(mean_weight > _EPSILON, weights * residual / tf.maximum(mean_weight, _EPSILON), residual)
+
+
+class _AttentionDetector(KerasDetector):
+    """Shared settings and scoring plumbing of the VAEGAN-based detectors."""
+
+    def __init__(
+        self,
+        method: str,
+        beta: float = 0.2,
+        attention: str = "cam",
+        normalisation: str = "max",
+        kl_weight: float = 1.0,
+        feature_weight: float = 1.0,
+        pixel_weight: float = 1.0,
+        gamma: float = 1.0,
+        adversarial_weight: float = 1.0,
+        **training: Any,
+    ) -> None:
+        super().__init__(method, **training)
+        check_option("attention method", attention, ATTENTION_METHODS)
+        check_option("normalisation", normalisation, NORMALISATIONS)
+        if not (np.isfinite(beta) and beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0; got {beta!r}")
+        self.beta = float(beta)
+        self.attention = attention
+        self.normalisation = normalisation
+        self.loss_weights = {
+            "kl_weight": float(kl_weight),
+            "feature_weight": float(feature_weight),
+            "pixel_weight": float(pixel_weight),
+            "gamma": float(gamma),
+            "adversarial_weight": float(adversarial_weight),
+        }
+        self.beta_effective_: float | None = None
+        self._parts_fn: PartsFn | None = None
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters."""
+        return {
+            **super().get_params(),
+            "beta": self.beta,
+            "attention": self.attention,
+            "normalisation": self.normalisation,
+            **self.loss_weights,
+        }
+
+    def _train_vaegan(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray | None,
+        x_known: np.ndarray | None,
+        callbacks: Iterable[keras.callbacks.Callback],
+        verbose: int | str,
+    ) -> VAEGAN:
+        shape = x_train.shape[1:]
+        return self._fit_model(
+            lambda: VAEGAN.build_default(shape, self.latent_dim, seed=self.seed, **self.loss_weights),
+            x_train,
+            x_val,
+            x_known,
+            callbacks,
+            verbose,
+        )
+
+    def explain(self, images: np.ndarray) -> dict[str, np.ndarray]:
+        """Every intermediate of the score, for plots and notebooks.
+
+        Returns ``reconstruction`` (N, H, W, C), ``attention`` ``c`` (N, H, W),
+        ``attention_input`` / ``attention_reconstruction`` (the CAMs of ``x``
+        and ``x̂``), ``normal_probability`` ``D(x)`` (N,) and
+        ``weighted_residual`` (N,).
+        """
+        return self._batched_parts(self._check_input(images))
+
+    def _batched_parts(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
+        parts_fn = self._compiled_parts()
+        chunks = [parts_fn(tf.constant(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
+        return {key: np.concatenate([c[key].numpy() for c in chunks]) for key in chunks[0]}
+
+    def _compiled_parts(self) -> PartsFn:
+        """The compiled forward pass, traced once and shared by variants."""
+        if self._parts_fn is None:
+            model, discriminators = self._scoring_networks()
+            self._parts_fn = compile_vaegan_parts(
+                model, discriminators, self.image_shape_, self.attention, self.normalisation
+            )
+        return self._parts_fn
+
+    @abc.abstractmethod
+    def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
+        """The VAEGAN that reconstructs and the discriminators that attend."""
+
+    def _spread_ratio(self, x_reference: np.ndarray) -> float:
+        """``std(attention term) / std(D term)`` on normal reference images."""
+        parts = self._batched_parts(x_reference)
+        spread_attention = float(np.std(parts["weighted_residual"]))
+        spread_d = float(np.std(parts["normal_probability"]))
+        return spread_attention / max(spread_d, _EPSILON)
+
+    def _ada(self, images: tf.Tensor, parts: dict[str, tf.Tensor], beta: float) -> tuple[tf.Tensor, tf.Tensor]:
+        score = ada_score(images, parts["reconstruction"], parts["attention"], parts["normal_probability"], beta)
+        return score, weighted_residual_map(images, parts["reconstruction"], parts["attention"])
+
+    def _fitted_state(self) -> dict[str, Any]:
+        return {**super()._fitted_state(), "beta_effective": self.beta_effective_}
+
+    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
+        super()._restore(networks, state)
+        self.beta_effective_ = state["beta_effective"]
+        self._parts_fn = None
+
+
+#: score variants of one self-supervised VAEGAN
+SELF_SUPERVISED_METHODS = ("anovaegan", "ada", "ada-cam-only", "ada-d-only")
+
+
+@register_detector(*SELF_SUPERVISED_METHODS)
+class VAEGANDetector(_AttentionDetector):
+    """AnoVAEGAN and self-supervised ADA: one VAEGAN, four scores.
+
+    Args:
+        method: ``"anovaegan"``, ``"ada"``, ``"ada-cam-only"`` or ``"ada-d-only"``.
+        beta: weight of ``D(x)`` in the ADA score, in units of the two terms'
+            spread on normal validation images (see the module docstring and
+            ``beta_effective_``, the raw weight applied).
+        attention: ``"cam"`` or ``"grad-cam"``.
+        normalisation: per-image attention normalisation, ``"max"`` or ``"minmax"``.
+        kl_weight, feature_weight, pixel_weight, gamma, adversarial_weight:
+            VAEGAN loss weights (see :class:`~adda_keras.models.vaegan.VAEGAN`).
+        **training: ``epochs`` (default 30: about a minute for 600 MNIST
+            images on 2 CPU cores), ``batch_size``, ``latent_dim``,
+            ``learning_rate``, ``seed``, ``distribute``, ``checkpoint_dir``
+            (see :class:`~adda_keras.detectors.KerasDetector`).
+    """
+
+    methods = SELF_SUPERVISED_METHODS
+
+    def __init__(self, method: str = "ada", **params: Any) -> None:
+        super().__init__(method, **params)
+        self.model_: VAEGAN | None = None
+
+    def fit(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray | None = None,
+        x_known: np.ndarray | None = None,
+        x_val_known: np.ndarray | None = None,
+        callbacks: Iterable[keras.callbacks.Callback] = (),
+        verbose: int | str = 0,
+    ) -> VAEGANDetector:
+        """Train the VAEGAN on normal images, then calibrate ``beta`` on ``x_val``."""
+        if x_known is not None or x_val_known is not None:
+            raise ValueError(f"{self.method!r} is self-supervised and takes no known anomalies; use 'ada-semi'")
+        x_train, x_val, _ = self._check_training_data(x_train, x_val)
+        self.model_ = self._train_vaegan(x_train, x_val, None, callbacks, verbose)
+        self.image_shape_ = tuple(x_train.shape[1:])
+        self._parts_fn = None
+        ratio = self._spread_ratio(x_val if x_val is not None else x_train)
+        self.beta_effective_ = self.beta * ratio
+        logger.info("beta=%g -> raw D weight %.4g", self.beta, self.beta_effective_)
+        return self
+
+    def variant(self, method: str) -> VAEGANDetector:
+        """The same trained VAEGAN scored as ``method`` (no retraining)."""
+        if self.model_ is None:
+            raise RuntimeError("fit the detector before asking for a variant")
+        clone = type(self)(method=method, **self.get_params())
+        clone.distribute = self.distribute
+        clone.model_, clone.image_shape_ = self.model_, self.image_shape_
+        clone.beta_effective_, clone.history_ = self.beta_effective_, self.history_
+        clone._parts_fn = self._parts_fn
+        return clone
+
+    def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
+        return self.model_, [self.model_.discriminator]
+
+    def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        parts = self._compiled_parts()(images)
+        if self.method == "anovaegan":
+            residual = squared_residual(images, parts["reconstruction"])
+            return tf.reduce_mean(residual, axis=(1, 2)), residual
+        if self.method == "ada-d-only":
+            return -parts["normal_probability"], parts["attention"]
+        return self._ada(images, parts, 0.0 if self.method == "ada-cam-only" else self.beta_effective_)
+
+    def _networks(self) -> dict[str, keras.Model]:
+        return {
+            "encoder": self.model_.encoder,
+            "decoder": self.model_.decoder,
+            "discriminator": self.model_.discriminator,
+        }
+
+    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
+        super()._restore(networks, state)
+        self.model_ = VAEGAN(networks["encoder"], networks["decoder"], networks["discriminator"], **self.loss_weights)
+
+
+SEMI_SUPERVISED_METHODS = ("ada-semi", "ada-cam-ano")
+
+
+@register_detector(*SEMI_SUPERVISED_METHODS)
+class SemiSupervisedADADetector(_AttentionDetector):
+    """Semi-supervised ADA: the ``D_G`` + ``D_ano`` ensemble and its ``CAM_ano`` ablation.
+
+    ``fit`` needs ``x_known`` (training images of the known anomaly). It
+    trains the self-supervised VAEGAN (``D_G`` and the generator), unless a
+    fitted ``ada`` detector of the same data is passed as ``self_supervised``,
+    and a second VAEGAN whose discriminator also sees ``x_known`` as "not
+    normal" (``D_ano``). With ``x_val_known``, β is chosen from
+    :data:`BETA_GRID` by validation AUROC (normal ``x_val`` against
+    ``x_val_known``); otherwise ``beta`` is used as given.
+
+    Args: as :class:`VAEGANDetector`, with ``method`` ``"ada-semi"`` or ``"ada-cam-ano"``.
+    """
+
+    methods = SEMI_SUPERVISED_METHODS
+
+    def __init__(self, method: str = "ada-semi", **params: Any) -> None:
+        super().__init__(method, **params)
+        self.model_g_: VAEGAN | None = None
+        self.discriminator_ano_: keras.Model | None = None
+        self.beta_selected_: float | None = None
+
+    def fit(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray | None = None,
+        x_known: np.ndarray | None = None,
+        x_val_known: np.ndarray | None = None,
+        callbacks: Iterable[keras.callbacks.Callback] = (),
+        verbose: int | str = 0,
+        self_supervised: VAEGANDetector | None = None,
+    ) -> SemiSupervisedADADetector:
+        """Train ``D_ano`` (and ``D_G`` unless given), then choose β on validation data."""
+        if x_known is None:
+            raise ValueError(f"{self.method!r} needs x_known: training images of the known anomaly")
+        x_train, x_val, others = self._check_training_data(x_train, x_val, x_known=x_known, x_val_known=x_val_known)
+        if self_supervised is None:
+            self_supervised = VAEGANDetector("ada", **self.get_params()).fit(x_train, x_val, callbacks=callbacks)
+        elif self_supervised.model_ is None or self_supervised.image_shape_ != tuple(x_train.shape[1:]):
+            raise ValueError("self_supervised must be an 'ada' detector fitted on images of the same shape")
+        self.model_g_ = self_supervised.model_
+        self.discriminator_ano_ = self._train_vaegan(
+            x_train, x_val, others["x_known"], callbacks, verbose
+        ).discriminator
+        self.image_shape_ = tuple(x_train.shape[1:])
+        self._parts_fn = None
+        reference = x_val if x_val is not None else x_train
+        ratio = self._spread_ratio(reference)
+        self.beta_selected_ = self.beta
+        if others["x_val_known"] is not None and self.method == "ada-semi":
+            labels = np.r_[np.zeros(len(reference)), np.ones(len(others["x_val_known"]))]
+            images = np.concatenate([reference, others["x_val_known"]])
+            parts = self._batched_parts(images)
+            scores = {b: parts["weighted_residual"] - b * ratio * parts["normal_probability"] for b in BETA_GRID}
+            self.beta_selected_ = max(BETA_GRID, key=lambda b: auroc(labels, scores[b]))
+            logger.info("beta chosen on validation anomalies: %g", self.beta_selected_)
+        self.beta_effective_ = self.beta_selected_ * ratio
+        return self
+
+    def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
+        if self.method == "ada-cam-ano":
+            return self.model_g_, [self.discriminator_ano_]
+        return self.model_g_, [self.model_g_.discriminator, self.discriminator_ano_]
+
+    def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        parts = self._compiled_parts()(images)
+        return self._ada(images, parts, 0.0 if self.method == "ada-cam-ano" else self.beta_effective_)
+
+    def _networks(self) -> dict[str, keras.Model]:
+        return {
+            "encoder": self.model_g_.encoder,
+            "decoder": self.model_g_.decoder,
+            "discriminator_g": self.model_g_.discriminator,
+            "discriminator_ano": self.discriminator_ano_,
+        }
+
+    def _fitted_state(self) -> dict[str, Any]:
+        return {**super()._fitted_state(), "beta_selected": self.beta_selected_}
+
+    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
+        super()._restore(networks, state)
+        self.beta_selected_ = state["beta_selected"]
+        self.model_g_ = VAEGAN(
+            networks["encoder"], networks["decoder"], networks["discriminator_g"], **self.loss_weights
+        )
+        self.discriminator_ano_ = networks["discriminator_ano"]

@@ -1,0 +1,184 @@
+"""Reconstruction baselines of the paper: AnoVAE and AnoGAN.
+
+* ``anovae`` — a VAE of the shared encoder/decoder; score = pixel residual
+  ``mean (x - x̂)²``, map = the squared residual.
+* ``anogan`` — a DCGAN of the shared decoder/discriminator (no encoder);
+  score = the final loss of a latent search (see
+  :func:`adda_keras.models.gan.make_latent_search`), map = the pixel
+  residual ``|x - G(z*)|`` of the best latent code found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from adda_keras.detectors import KerasDetector, register_detector
+from adda_keras.models.gan import GAN, make_latent_search
+from adda_keras.models.vae import VAE
+from adda_keras.scoring import squared_residual
+
+
+class _OneClassKerasDetector(KerasDetector):
+    """Checks shared by the one-class generative baselines."""
+
+    def _check_one_class(
+        self, x_train: np.ndarray, x_val: np.ndarray | None, x_known: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        if x_known is not None:
+            raise ValueError(f"{self.method!r} is a one-class detector and takes no known anomalies")
+        x_train, x_val, _ = self._check_training_data(x_train, x_val)
+        return x_train, x_val
+
+
+@register_detector("anovae")
+class AnoVAEDetector(_OneClassKerasDetector):
+    """AnoVAE: VAE reconstruction error.
+
+    Args:
+        kl_weight: weight of the KL prior term.
+        **training: see :class:`~adda_keras.detectors.KerasDetector`.
+    """
+
+    methods = ("anovae",)
+
+    def __init__(self, method: str = "anovae", kl_weight: float = 1.0, **training: Any) -> None:
+        super().__init__(method, **training)
+        self.kl_weight = float(kl_weight)
+        self.model_: VAE | None = None
+        self._score = None
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters."""
+        return {**super().get_params(), "kl_weight": self.kl_weight}
+
+    def fit(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray | None = None,
+        x_known: np.ndarray | None = None,
+        x_val_known: np.ndarray | None = None,
+        callbacks: Iterable[keras.callbacks.Callback] = (),
+        verbose: int | str = 0,
+    ) -> AnoVAEDetector:
+        """Train the VAE on normal images."""
+        x_train, x_val = self._check_one_class(x_train, x_val, x_known)
+        shape = x_train.shape[1:]
+        self.model_ = self._fit_model(
+            lambda: VAE.build_default(shape, self.latent_dim, seed=self.seed, kl_weight=self.kl_weight),
+            x_train,
+            x_val,
+            None,
+            callbacks,
+            verbose,
+        )
+        self.image_shape_ = tuple(shape)
+        self._score = None
+        return self
+
+    def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        if self._score is None:
+            model = self.model_
+
+            @tf.function(input_signature=[tf.TensorSpec((None, *self.image_shape_), tf.float32)])
+            def score(batch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+                residual = squared_residual(batch, model(batch, training=False))
+                return tf.reduce_mean(residual, axis=(1, 2)), residual
+
+            self._score = score
+        return self._score(images)
+
+    def _networks(self) -> dict[str, keras.Model]:
+        return {"encoder": self.model_.encoder, "decoder": self.model_.decoder}
+
+    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
+        super()._restore(networks, state)
+        self.model_ = VAE(networks["encoder"], networks["decoder"], kl_weight=self.kl_weight)
+        self._score = None
+
+
+@register_detector("anogan")
+class AnoGANDetector(_OneClassKerasDetector):
+    """AnoGAN: a GAN scored by latent search.
+
+    Args:
+        search_steps: Adam steps of the latent search per batch (the paper
+            uses a few hundred; the default keeps CPU scoring fast).
+        search_learning_rate: step size of the search.
+        feature_weight: λ, the weight of the discriminator-feature term (0.1).
+        **training: see :class:`~adda_keras.detectors.KerasDetector`.
+    """
+
+    methods = ("anogan",)
+
+    def __init__(
+        self,
+        method: str = "anogan",
+        search_steps: int = 100,
+        search_learning_rate: float = 0.05,
+        feature_weight: float = 0.1,
+        **training: Any,
+    ) -> None:
+        super().__init__(method, **training)
+        if not isinstance(search_steps, (int, np.integer)) or search_steps < 1:
+            raise ValueError(f"search_steps must be a positive integer; got {search_steps!r}")
+        if not 0.0 <= feature_weight <= 1.0:
+            raise ValueError(f"feature_weight (lambda) must lie in [0, 1]; got {feature_weight!r}")
+        self.search_steps = int(search_steps)
+        self.search_learning_rate = float(search_learning_rate)
+        self.feature_weight = float(feature_weight)
+        self.model_: GAN | None = None
+        self._search = None
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters."""
+        return {
+            **super().get_params(),
+            "search_steps": self.search_steps,
+            "search_learning_rate": self.search_learning_rate,
+            "feature_weight": self.feature_weight,
+        }
+
+    def fit(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray | None = None,
+        x_known: np.ndarray | None = None,
+        x_val_known: np.ndarray | None = None,
+        callbacks: Iterable[keras.callbacks.Callback] = (),
+        verbose: int | str = 0,
+    ) -> AnoGANDetector:
+        """Train the GAN on normal images."""
+        x_train, x_val = self._check_one_class(x_train, x_val, x_known)
+        shape = x_train.shape[1:]
+        self.model_ = self._fit_model(
+            lambda: GAN.build_default(shape, self.latent_dim, seed=self.seed), x_train, x_val, None, callbacks, verbose
+        )
+        self.image_shape_ = tuple(shape)
+        self._search = None
+        return self
+
+    def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        if self._search is None:
+            self._search = make_latent_search(
+                self.model_,
+                self.image_shape_,
+                self.search_steps,
+                self.search_learning_rate,
+                self.feature_weight,
+                self.seed,
+            )
+        scores, generated = self._search(images)
+        return scores, tf.reduce_mean(tf.abs(images - generated), axis=-1)
+
+    def _networks(self) -> dict[str, keras.Model]:
+        return {"decoder": self.model_.decoder, "discriminator": self.model_.discriminator}
+
+    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
+        super()._restore(networks, state)
+        self.model_ = GAN(networks["decoder"], networks["discriminator"])
+        self._search = None

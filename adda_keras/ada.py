@@ -34,7 +34,7 @@ from __future__ import annotations
 import abc
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
@@ -105,6 +105,9 @@ def weighted_residual_map(images: tf.Tensor, reconstructions: tf.Tensor, attenti
 
 class _AttentionDetector(KerasDetector):
     """Shared settings and scoring plumbing of the VAEGAN-based detectors."""
+
+    #: fitted attributes (besides shape, history, β) that a variant shares
+    _fitted_networks: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -189,6 +192,18 @@ class _AttentionDetector(KerasDetector):
             )
         return self._parts_fn
 
+    def variant(self, method: str) -> _AttentionDetector:
+        """The same trained networks scored as ``method`` of this class (no retraining)."""
+        if self.image_shape_ is None:
+            raise RuntimeError("fit the detector before asking for a variant")
+        clone = type(self)(method=method, **self.get_params())
+        clone.distribute = self.distribute
+        for name in ("image_shape_", "history_", "beta_effective_", *self._fitted_networks):
+            setattr(clone, name, getattr(self, name))
+        if clone._scoring_networks() == self._scoring_networks():
+            clone._parts_fn = self._parts_fn  # same networks: share the traced pass
+        return clone
+
     @abc.abstractmethod
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
         """The VAEGAN that reconstructs and the discriminators that attend."""
@@ -237,6 +252,7 @@ class VAEGANDetector(_AttentionDetector):
     """
 
     methods = SELF_SUPERVISED_METHODS
+    _fitted_networks = ("model_",)
 
     def __init__(self, method: str = "ada", **params: Any) -> None:
         super().__init__(method, **params)
@@ -262,17 +278,6 @@ class VAEGANDetector(_AttentionDetector):
         self.beta_effective_ = self.beta * ratio
         logger.info("beta=%g -> raw D weight %.4g", self.beta, self.beta_effective_)
         return self
-
-    def variant(self, method: str) -> VAEGANDetector:
-        """The same trained VAEGAN scored as ``method`` (no retraining)."""
-        if self.model_ is None:
-            raise RuntimeError("fit the detector before asking for a variant")
-        clone = type(self)(method=method, **self.get_params())
-        clone.distribute = self.distribute
-        clone.model_, clone.image_shape_ = self.model_, self.image_shape_
-        clone.beta_effective_, clone.history_ = self.beta_effective_, self.history_
-        clone._parts_fn = self._parts_fn
-        return clone
 
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
         return self.model_, [self.model_.discriminator]
@@ -317,6 +322,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
     """
 
     methods = SEMI_SUPERVISED_METHODS
+    _fitted_networks = ("model_g_", "discriminator_ano_", "beta_selected_")
 
     def __init__(self, method: str = "ada-semi", **params: Any) -> None:
         super().__init__(method, **params)

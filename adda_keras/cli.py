@@ -44,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--attention", choices=("cam", "grad-cam"), default="cam")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--output", default="outputs/demo", help="output folder (default outputs/demo)")
+
+    reproduce = commands.add_parser("reproduce", help="reproduce the paper's Table 1 or 3 beside classical detectors")
+    reproduce.add_argument("--table", type=int, choices=(1, 3), required=True)
+    reproduce.add_argument("--preset", choices=("tiny", "quick", "paper"), default="quick")
+    reproduce.add_argument("--digits", type=int, nargs="+", help="normal digits (table 1) or known anomalies (table 3)")
+    reproduce.add_argument("--seeds", type=int, nargs="+", help="override the preset's seeds")
+    reproduce.add_argument("--source", choices=MNIST_SOURCES, help="override the preset's MNIST source")
+    reproduce.add_argument("--epochs", type=_positive_int, help="override the preset's training epochs")
+    reproduce.add_argument("--noise", choices=("on", "off"), default="on", help="background noise (default on)")
+    reproduce.add_argument("--output", default="results", help="output folder (default results)")
     return parser
 
 
@@ -55,7 +65,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     from adda_keras.experiments import DemoConfig, run_demo
+    from adda_keras.reproduce import make_config, run_reproduction
 
+    if args.command == "reproduce":
+        try:
+            config = make_config(
+                args.table,
+                args.preset,
+                args.digits,
+                args.seeds,
+                args.source,
+                args.noise == "on",
+                args.output,
+                args.epochs,
+            )
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        run_reproduction(config)
+        print((config.folder / "table.md").read_text())
+        print(f"results written to {config.folder.resolve()}")
     if args.command == "demo":
         config = DemoConfig(
             digit=args.digit,

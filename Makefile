@@ -32,3 +32,11 @@ test: $(STAMP) lint
 
 clean:
 	rm -rf $(VENV) site outputs .pytest_cache .ruff_cache
+
+# Documentation: build the site into site/ (fails on any warning), and
+# screenshot its pages with headless Chromium into outputs/screenshots/.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+screenshots: docs
+	$(PY) scripts/screenshot_docs.py

@@ -120,9 +120,9 @@ class _AttentionDetector(KerasDetector):
         pixel_weight: float = 1.0,
         gamma: float = 1.0,
         adversarial_weight: float = 1.0,
-        **training: Any,
+        **params: Any,
     ) -> None:
-        super().__init__(method, **training)
+        super().__init__(method, **params)
         check_option("attention method", attention, ATTENTION_METHODS)
         check_option("normalisation", normalisation, NORMALISATIONS)
         if not (np.isfinite(beta) and beta >= 0):
@@ -238,17 +238,19 @@ class VAEGANDetector(_AttentionDetector):
 
     Args:
         method: ``"anovaegan"``, ``"ada"``, ``"ada-cam-only"`` or ``"ada-d-only"``.
-        beta: weight of ``D(x)`` in the ADA score, in units of the two terms'
-            spread on normal validation images (see the module docstring and
-            ``beta_effective_``, the raw weight applied).
-        attention: ``"cam"`` or ``"grad-cam"``.
-        normalisation: per-image attention normalisation, ``"max"`` or ``"minmax"``.
-        kl_weight, feature_weight, pixel_weight, gamma, adversarial_weight:
-            VAEGAN loss weights (see :class:`~adda_keras.models.vaegan.VAEGAN`).
-        **training: ``epochs`` (default 30: about a minute for 600 MNIST
-            images on 2 CPU cores), ``batch_size``, ``latent_dim``,
-            ``learning_rate``, ``seed``, ``distribute``, ``checkpoint_dir``
-            (see :class:`~adda_keras.detectors.KerasDetector`).
+        **params: the settings below, all optional.
+
+    Settings of the score: ``beta`` (0.2), the weight of ``D(x)`` in units of
+    the two terms' spread on normal validation images (see the module
+    docstring; ``beta_effective_`` is the raw weight applied); ``attention``
+    (``"cam"`` or ``"grad-cam"``); ``normalisation`` (``"max"`` or
+    ``"minmax"``). Loss weights of the VAEGAN (see
+    :class:`~adda_keras.models.vaegan.VAEGAN`): ``kl_weight``,
+    ``feature_weight``, ``pixel_weight``, ``gamma``, ``adversarial_weight``.
+    Training (see :class:`~adda_keras.detectors.KerasDetector`): ``epochs``
+    (30, about a minute for 600 MNIST images on 2 CPU cores), ``batch_size``,
+    ``latent_dim``, ``learning_rate``, ``seed``, ``distribute``,
+    ``checkpoint_dir``.
     """
 
     methods = SELF_SUPERVISED_METHODS
@@ -318,7 +320,9 @@ class SemiSupervisedADADetector(_AttentionDetector):
     :data:`BETA_GRID` by validation AUROC (normal ``x_val`` against
     ``x_val_known``); otherwise ``beta`` is used as given.
 
-    Args: as :class:`VAEGANDetector`, with ``method`` ``"ada-semi"`` or ``"ada-cam-ano"``.
+    Args:
+        method: ``"ada-semi"`` or ``"ada-cam-ano"``.
+        **params: the settings of :class:`VAEGANDetector`.
     """
 
     methods = SEMI_SUPERVISED_METHODS

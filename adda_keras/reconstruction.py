@@ -41,13 +41,13 @@ class AnoVAEDetector(_OneClassKerasDetector):
 
     Args:
         kl_weight: weight of the KL prior term.
-        **training: see :class:`~adda_keras.detectors.KerasDetector`.
+        **params: see :class:`~adda_keras.detectors.KerasDetector`.
     """
 
     methods = ("anovae",)
 
-    def __init__(self, method: str = "anovae", kl_weight: float = 1.0, **training: Any) -> None:
-        super().__init__(method, **training)
+    def __init__(self, method: str = "anovae", kl_weight: float = 1.0, **params: Any) -> None:
+        super().__init__(method, **params)
         self.kl_weight = float(kl_weight)
         self.model_: VAE | None = None
         self._score = None
@@ -110,7 +110,7 @@ class AnoGANDetector(_OneClassKerasDetector):
             uses a few hundred; the default keeps CPU scoring fast).
         search_learning_rate: step size of the search.
         feature_weight: λ, the weight of the discriminator-feature term (0.1).
-        **training: see :class:`~adda_keras.detectors.KerasDetector`.
+        **params: see :class:`~adda_keras.detectors.KerasDetector`.
     """
 
     methods = ("anogan",)
@@ -121,9 +121,9 @@ class AnoGANDetector(_OneClassKerasDetector):
         search_steps: int = 100,
         search_learning_rate: float = 0.05,
         feature_weight: float = 0.1,
-        **training: Any,
+        **params: Any,
     ) -> None:
-        super().__init__(method, **training)
+        super().__init__(method, **params)
         if not isinstance(search_steps, (int, np.integer)) or search_steps < 1:
             raise ValueError(f"search_steps must be a positive integer; got {search_steps!r}")
         if not 0.0 <= feature_weight <= 1.0:

@@ -30,14 +30,14 @@ class CNNRegressionDetector(KerasDetector):
     Classes are balanced by weighting, since the known anomalies are few.
 
     Args:
-        **training: see :class:`~adda_keras.detectors.KerasDetector`
+        **params: see :class:`~adda_keras.detectors.KerasDetector`
             (``latent_dim`` is unused).
     """
 
     methods = ("cnn-regression",)
 
-    def __init__(self, method: str = "cnn-regression", **training: Any) -> None:
-        super().__init__(method, **training)
+    def __init__(self, method: str = "cnn-regression", **params: Any) -> None:
+        super().__init__(method, **params)
         self.network_: keras.Model | None = None
         self._score = None
 

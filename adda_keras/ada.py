@@ -49,6 +49,21 @@ from adda_keras.scoring import ada_score, attention_weighted_residual, squared_r
 logger = logging.getLogger(__name__)
 
 _EPSILON = 1e-12
+#: pixel-loss weight of the VAEGAN per method, chosen on validation data
+#: (``scripts/tune_on_validation.py``, ``results/tuning.md``): a low weight
+#: lets the adversarial loss give reconstructions a realistic background, so
+#: that the discriminator must look at the digit rather than at the noise;
+#: the pixel-residual score prefers a reconstruction closer in pixels.
+TUNED_PIXEL_WEIGHT = {
+    "anovaegan": 0.3,
+    "ada": 0.1,
+    "ada-cam-only": 0.1,
+    "ada-d-only": 0.1,
+    "ada-semi": 0.1,
+    "ada-cam-ano": 0.1,
+}
+#: settings that change the score but not the trained networks (see ``variant``)
+SCORE_SETTINGS = ("beta", "attention", "normalisation", "attention_floor")
 #: candidate β (in spread units) when labelled validation anomalies exist
 BETA_GRID = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -61,6 +76,7 @@ def compile_vaegan_parts(
     image_shape: tuple[int, int, int],
     attention: str,
     normalisation: str,
+    attention_floor: float = 0.0,
 ) -> PartsFn:
     """Compile the one forward pass that every VAEGAN-based score needs.
 
@@ -69,6 +85,8 @@ def compile_vaegan_parts(
     halves of ``c``, the summed normal probability ``sum D(x)`` and the
     attention-weighted residual. One discriminator gives self-supervised
     ADA; ``[D_G, D_ano]`` gives the semi-supervised ensemble.
+    ``attention_floor`` is added to ``c`` everywhere (see
+    :class:`VAEGANDetector`).
     """
 
     @tf.function(input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
@@ -82,7 +100,7 @@ def compile_vaegan_parts(
             normal_probability += tf.sigmoid(logit[:, 0])
             attention_input += attention_maps(discriminator, images, attention, normalisation=normalisation)
             attention_rec += attention_maps(discriminator, reconstruction, attention, normalisation=normalisation)
-        combined = attention_input + attention_rec
+        combined = attention_input + attention_rec + attention_floor
         return {
             "reconstruction": reconstruction,
             "attention": combined,
@@ -115,9 +133,10 @@ class _AttentionDetector(KerasDetector):
         beta: float = 0.2,
         attention: str = "cam",
         normalisation: str = "max",
+        attention_floor: float = 0.0,
         kl_weight: float = 1.0,
         feature_weight: float = 1.0,
-        pixel_weight: float = 1.0,
+        pixel_weight: float | None = None,
         gamma: float = 1.0,
         adversarial_weight: float = 1.0,
         **params: Any,
@@ -130,14 +149,18 @@ class _AttentionDetector(KerasDetector):
         self.beta = float(beta)
         self.attention = attention
         self.normalisation = normalisation
+        if not (np.isfinite(attention_floor) and attention_floor >= 0):
+            raise ValueError(f"attention_floor must be a finite number >= 0; got {attention_floor!r}")
+        self.attention_floor = float(attention_floor)
         self.loss_weights = {
             "kl_weight": float(kl_weight),
             "feature_weight": float(feature_weight),
-            "pixel_weight": float(pixel_weight),
+            "pixel_weight": float(TUNED_PIXEL_WEIGHT[method] if pixel_weight is None else pixel_weight),
             "gamma": float(gamma),
             "adversarial_weight": float(adversarial_weight),
         }
-        self.beta_effective_: float | None = None
+        #: std(attention term) / std(D term) on normal validation images, measured at fit time
+        self.spread_ratio_: float | None = None
         self._parts_fn: PartsFn | None = None
 
     def get_params(self) -> dict[str, Any]:
@@ -147,6 +170,7 @@ class _AttentionDetector(KerasDetector):
             "beta": self.beta,
             "attention": self.attention,
             "normalisation": self.normalisation,
+            "attention_floor": self.attention_floor,
             **self.loss_weights,
         }
 
@@ -188,20 +212,44 @@ class _AttentionDetector(KerasDetector):
         if self._parts_fn is None:
             model, discriminators = self._scoring_networks()
             self._parts_fn = compile_vaegan_parts(
-                model, discriminators, self.image_shape_, self.attention, self.normalisation
+                model, discriminators, self.image_shape_, self.attention, self.normalisation, self.attention_floor
             )
         return self._parts_fn
 
-    def variant(self, method: str) -> _AttentionDetector:
-        """The same trained networks scored as ``method`` of this class (no retraining)."""
+    @property
+    def beta_effective_(self) -> float | None:
+        """The raw weight of the D term: β (in spread units) times ``spread_ratio_``."""
+        if self.spread_ratio_ is None:
+            return None
+        return self._beta_in_use() * self.spread_ratio_
+
+    def _beta_in_use(self) -> float:
+        return self.beta
+
+    def _copy_beta(self, source: _AttentionDetector, overridden: bool) -> None:
+        """Take over the β that ``source`` chose at fit time, unless the variant sets its own."""
+
+    def variant(self, method: str | None = None, **score_settings: Any) -> _AttentionDetector:
+        """The same trained networks, scored as ``method`` and/or with other score settings.
+
+        ``score_settings`` may change ``beta``, ``attention``,
+        ``normalisation`` and ``attention_floor``: they need no retraining.
+        ``beta`` keeps its spread units, with the spread ratio measured at fit
+        time (with the fit-time attention settings).
+        """
         if self.image_shape_ is None:
             raise RuntimeError("fit the detector before asking for a variant")
-        clone = type(self)(method=method, **self.get_params())
+        unknown = set(score_settings) - set(SCORE_SETTINGS)
+        if unknown:
+            raise ValueError(f"variant() can change only {list(SCORE_SETTINGS)}; got {sorted(unknown)}")
+        clone = type(self)(method=method or self.method, **{**self.get_params(), **score_settings})
         clone.distribute = self.distribute
-        for name in ("image_shape_", "history_", "beta_effective_", *self._fitted_networks):
+        for name in ("image_shape_", "history_", "spread_ratio_", *self._fitted_networks):
             setattr(clone, name, getattr(self, name))
-        if clone._scoring_networks() == self._scoring_networks():
-            clone._parts_fn = self._parts_fn  # same networks: share the traced pass
+        clone._copy_beta(self, "beta" in score_settings)
+        same_pass = all(score_settings.get(k, getattr(self, k)) == getattr(self, k) for k in SCORE_SETTINGS[1:])
+        if same_pass and clone._scoring_networks() == self._scoring_networks():
+            clone._parts_fn = self._parts_fn  # same networks and attention: share the traced pass
         return clone
 
     @abc.abstractmethod
@@ -220,11 +268,11 @@ class _AttentionDetector(KerasDetector):
         return score, weighted_residual_map(images, parts["reconstruction"], parts["attention"])
 
     def _fitted_state(self) -> dict[str, Any]:
-        return {**super()._fitted_state(), "beta_effective": self.beta_effective_}
+        return {**super()._fitted_state(), "spread_ratio": self.spread_ratio_}
 
     def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
         super()._restore(networks, state)
-        self.beta_effective_ = state["beta_effective"]
+        self.spread_ratio_ = state["spread_ratio"]
         self._parts_fn = None
 
 
@@ -244,9 +292,16 @@ class VAEGANDetector(_AttentionDetector):
     the two terms' spread on normal validation images (see the module
     docstring; ``beta_effective_`` is the raw weight applied); ``attention``
     (``"cam"`` or ``"grad-cam"``); ``normalisation`` (``"max"`` or
-    ``"minmax"``). Loss weights of the VAEGAN (see
+    ``"minmax"``); ``attention_floor`` (0), a constant added to ``c``
+    everywhere: the paper's known failure case is an anomaly *in the
+    background*, which the attention masks out; a floor keeps some weight
+    on every pixel (0.1–0.5 of the attention's peak of 2 per discriminator),
+    and a very large floor turns the attention term into the plain pixel
+    residual. Loss weights of the VAEGAN (see
     :class:`~adda_keras.models.vaegan.VAEGAN`): ``kl_weight``,
-    ``feature_weight``, ``pixel_weight``, ``gamma``, ``adversarial_weight``.
+    ``feature_weight``, ``pixel_weight`` (default: the value chosen for the
+    method on validation data, :data:`TUNED_PIXEL_WEIGHT`), ``gamma``,
+    ``adversarial_weight``.
     Training (see :class:`~adda_keras.detectors.KerasDetector`): ``epochs``
     (30, about a minute for 600 MNIST images on 2 CPU cores), ``batch_size``,
     ``latent_dim``, ``learning_rate``, ``seed``, ``distribute``,
@@ -276,8 +331,7 @@ class VAEGANDetector(_AttentionDetector):
         self.model_ = self._train_vaegan(x_train, x_val, None, callbacks, verbose)
         self.image_shape_ = tuple(x_train.shape[1:])
         self._parts_fn = None
-        ratio = self._spread_ratio(x_val if x_val is not None else x_train)
-        self.beta_effective_ = self.beta * ratio
+        self.spread_ratio_ = self._spread_ratio(x_val if x_val is not None else x_train)
         logger.info("beta=%g -> raw D weight %.4g", self.beta, self.beta_effective_)
         return self
 
@@ -326,7 +380,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
     """
 
     methods = SEMI_SUPERVISED_METHODS
-    _fitted_networks = ("model_g_", "discriminator_ano_", "beta_selected_")
+    _fitted_networks = ("model_g_", "discriminator_ano_")
 
     def __init__(self, method: str = "ada-semi", **params: Any) -> None:
         super().__init__(method, **params)
@@ -359,7 +413,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
         self.image_shape_ = tuple(x_train.shape[1:])
         self._parts_fn = None
         reference = x_val if x_val is not None else x_train
-        ratio = self._spread_ratio(reference)
+        self.spread_ratio_ = ratio = self._spread_ratio(reference)
         self.beta_selected_ = self.beta
         if others["x_val_known"] is not None and self.method == "ada-semi":
             labels = np.r_[np.zeros(len(reference)), np.ones(len(others["x_val_known"]))]
@@ -368,8 +422,13 @@ class SemiSupervisedADADetector(_AttentionDetector):
             scores = {b: parts["weighted_residual"] - b * ratio * parts["normal_probability"] for b in BETA_GRID}
             self.beta_selected_ = max(BETA_GRID, key=lambda b: auroc(labels, scores[b]))
             logger.info("beta chosen on validation anomalies: %g", self.beta_selected_)
-        self.beta_effective_ = self.beta_selected_ * ratio
         return self
+
+    def _beta_in_use(self) -> float:
+        return self.beta_selected_
+
+    def _copy_beta(self, source: _AttentionDetector, overridden: bool) -> None:
+        self.beta_selected_ = self.beta if overridden else source.beta_selected_
 
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
         if self.method == "ada-cam-ano":

@@ -74,3 +74,26 @@ def test_bad_input_is_refused_with_a_clear_message(trained_ada):
 def test_unfitted_detector_says_so():
     with pytest.raises(RuntimeError, match="not fitted"):
         make_detector("ada").score_samples(np.zeros((1, 28, 28, 1), np.float32))
+
+
+def test_attention_floor_interpolates_towards_the_pixel_residual(trained_ada, tiny_split):
+    x = tiny_split.x_test[:20]
+    pixel = trained_ada.variant("anovaegan").score_samples(x)
+    cam_only = trained_ada.variant("ada-cam-only").score_samples(x)
+    floored = trained_ada.variant("ada-cam-only", attention_floor=1e6).score_samples(x)
+    np.testing.assert_allclose(floored, pixel, rtol=1e-3)
+    assert not np.allclose(cam_only, pixel, rtol=1e-3)
+    with pytest.raises(ValueError, match="attention_floor"):
+        make_detector("ada", attention_floor=-1)
+
+
+def test_variant_changes_score_settings_without_retraining(trained_ada, tiny_split):
+    x = tiny_split.x_test[:20]
+    parts = trained_ada.explain(x)
+    doubled = trained_ada.variant(beta=2 * trained_ada.beta)
+    assert doubled.model_ is trained_ada.model_
+    assert doubled.beta_effective_ == pytest.approx(2 * trained_ada.beta_effective_)
+    expected = parts["weighted_residual"] - doubled.beta_effective_ * parts["normal_probability"]
+    np.testing.assert_allclose(doubled.score_samples(x), expected, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="can change only"):
+        trained_ada.variant(epochs=3)

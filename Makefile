@@ -27,8 +27,9 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The notebooks run under nbval in fast mode (ADDA_KERAS_FAST=1: small data, 1-2 epochs).
 test: $(STAMP) lint
-	$(PY) -m pytest
+	ADDA_KERAS_FAST=1 $(PY) -m pytest --nbval-lax tests notebooks
 
 clean:
 	rm -rf $(VENV) site outputs .pytest_cache .ruff_cache

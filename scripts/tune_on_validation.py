@@ -37,6 +37,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, nargs="+", default=[20])
     parser.add_argument("--pixel-weights", type=float, nargs="+", default=[1.0, 0.3, 0.1, 0.03])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--kl-follows-pixel", action="store_true", help="set kl_weight = pixel_weight (keeps the VAE's balance)"
+    )
+    parser.add_argument("--tag", default="", help="suffix of the output files (tuning<tag>.csv/.md)")
     parser.add_argument("--output", default="results")
     args = parser.parse_args()
     mnist = load_mnist("bundled")
@@ -54,15 +58,17 @@ def main() -> None:
     rows = []
     start = time.perf_counter()
     for epochs, pixel_weight in itertools.product(args.epochs, args.pixel_weights):
-        ada = make_detector("ada", epochs=epochs, pixel_weight=pixel_weight, seed=args.seed).fit(x_train, x_val)
-        row = {"epochs": epochs, "pixel_weight": pixel_weight}
+        kl_weight = pixel_weight if args.kl_follows_pixel else 1.0
+        ada = make_detector("ada", epochs=epochs, pixel_weight=pixel_weight, kl_weight=kl_weight, seed=args.seed)
+        ada.fit(x_train, x_val)
+        row = {"epochs": epochs, "pixel_weight": pixel_weight, "kl_weight": kl_weight}
         for method in ("anovaegan", "ada-cam-only", "ada", "ada-d-only"):
             row[method] = round(auroc(labels, ada.variant(method).score_samples(images)), 4)
         rows.append(row)
         print(row, flush=True)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "tuning.csv", "w", newline="") as handle:
+    with open(out / f"tuning{args.tag}.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
@@ -71,22 +77,23 @@ def main() -> None:
         "# Settings chosen on validation data",
         "",
         f"Command: `python scripts/tune_on_validation.py --epochs {' '.join(map(str, args.epochs))} "
-        f"--pixel-weights {' '.join(map(str, args.pixel_weights))} --seed {args.seed}`.",
+        f"--pixel-weights {' '.join(map(str, args.pixel_weights))} --seed {args.seed}"
+        f"{' --kl-follows-pixel' if args.kl_follows_pixel else ''}{f' --tag {args.tag}' if args.tag else ''}`.",
         f"Normal digit 0, noisy bundled MNIST; {len(x_val)} normal validation images against {len(x_val_anomalies)} "
         f"validation images of the known-anomaly digits {KNOWN} (20 each, never in a test split). "
         f"Validation AUROC; {time.perf_counter() - start:.0f} s on {machine['processor']}, "
         f"{machine['cpu_count']} CPUs.",
         "",
-        "| epochs | pixel_weight | AnoVAEGAN | ADA CAM only | ADA CAM + D | ADA D only |",
-        "|---|---|---|---|---|---|",
+        "| epochs | pixel_weight | kl_weight | AnoVAEGAN | ADA CAM only | ADA CAM + D | ADA D only |",
+        "|---|---|---|---|---|---|---|",
         *[
-            f"| {r['epochs']} | {r['pixel_weight']:g} | {r['anovaegan']:.3f} | {r['ada-cam-only']:.3f} | "
-            f"{r['ada']:.3f} | {r['ada-d-only']:.3f} |"
+            f"| {r['epochs']} | {r['pixel_weight']:g} | {r['kl_weight']:g} | {r['anovaegan']:.3f} | "
+            f"{r['ada-cam-only']:.3f} | {r['ada']:.3f} | {r['ada-d-only']:.3f} |"
             for r in rows
         ],
         "",
     ]
-    (out / "tuning.md").write_text("\n".join(lines))
+    (out / f"tuning{args.tag}.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
 

@@ -1,0 +1,229 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Attention: where the discriminator looks
+#
+# A VAEGAN's discriminator learns to tell real normal images from reconstructions and samples; its class activation
+# map (CAM) shows which pixels that decision rests on, and ADA uses it to weight the residual.
+#
+# <!-- colab-badge -->
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adda-keras/adda_keras/blob/main/notebooks/03_attention.ipynb)
+# <!-- /colab-badge -->
+#
+# **What you will learn**
+#
+# - what CAM and Grad-CAM compute, and how to get them: `detector.explain(images)` and
+#   `adda_keras.attention.attention_maps(discriminator, images, method)`;
+# - how the attention `c = CAM(x) + CAM(x̂)` of a trained VAEGAN looks on normal, anomalous, clean and noisy images;
+# - how much of the attention falls on background noise;
+# - how the attention forms during training, recorded by a Keras callback (`AttentionHistory`).
+#
+# **Run time:** about 1.5 min on a 2-core CPU (default mode); on a GPU: not measured.
+# On Colab: Runtime → Change runtime type → GPU.
+
+# %%
+# colab-setup: begin (written by scripts/sync_notebooks.py from mkdocs.yml's repo_url; do not edit)
+import os
+import sys
+
+REPO_URL = "https://github.com/adda-keras/adda_keras"
+if "google.colab" in sys.modules:  # on Colab, fetch adda_keras before importing it
+    if not os.path.isdir("/content/adda_keras"):
+        os.system(f"git clone --quiet --depth 1 {REPO_URL} /content/adda_keras")
+    sys.path.insert(0, "/content/adda_keras")
+# colab-setup: end
+from adda_keras.tutorial import FAST, AttentionHistory, colab_setup, pick, show_images
+
+colab_setup(REPO_URL)
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from adda_keras import make_detector
+from adda_keras.attention import attention_maps
+from adda_keras.data import BackgroundNoise, apply_noise, digit_support, load_mnist, one_class_split
+
+plt.rcParams["figure.dpi"] = 80
+EPOCHS = pick(30, 2)
+print("fast mode" if FAST else "default mode", "| epochs:", EPOCHS)
+
+# %% [markdown]
+# ## Data and the images we follow
+#
+# Noisy MNIST with digit 0 normal (notebook 01). We follow six test images through the notebook: a normal zero and an
+# anomaly (a seven), each clean and noisy, and one more noisy normal and noisy anomaly.
+
+# %%
+mnist = load_mnist("bundled")
+clean = one_class_split(
+    mnist.images,
+    mnist.labels,
+    normal_class=0,
+    seed=0,
+    test_fraction=pick(0.3, 0.05),
+    max_test_anomalies_per_class=pick(50, 5),
+)
+noisy = apply_noise(clean, BackgroundNoise(strength=1.0), seed=0)
+n_train = pick(len(noisy.x_train), 128)
+
+normal = np.flatnonzero(noisy.test_classes == 0)[:2]
+seven, four = np.flatnonzero(noisy.test_classes == 7)[0], np.flatnonzero(noisy.test_classes == 4)[0]
+followed = np.stack(
+    [
+        clean.x_test[normal[0]],
+        noisy.x_test[normal[0]],
+        noisy.x_test[normal[1]],
+        clean.x_test[seven],
+        noisy.x_test[seven],
+        noisy.x_test[four],
+    ]
+)
+names = ["normal, clean", "normal, noisy", "normal, noisy", "7, clean", "7, noisy", "4, noisy"]
+fig = show_images(followed, titles=names, size=1.5)
+
+# %% [markdown]
+# ## Train a VAEGAN and record its attention
+#
+# `AttentionHistory` (in `adda_keras.tutorial`) is a small Keras callback: at the start of training and after every
+# `every`-th epoch it computes the discriminator's attention maps of the images it was given, with the library's
+# `attention_maps`. Any Keras callback can be passed to a detector's `fit`.
+
+# %%
+history = AttentionHistory(followed, every=pick(5, 1))
+ada = make_detector("ada", epochs=EPOCHS, seed=0)
+ada.fit(noisy.x_train[:n_train], x_val=noisy.x_val, callbacks=[history])
+print("recorded after epochs", history.epochs)
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3))
+for key in ("d_real", "val_d_real"):
+    ax.plot(range(1, EPOCHS + 1), ada.history_[key], label=key)
+ax.set(xlabel="epoch", ylabel="mean D(x) on normal images", ylim=(0, 1))
+ax.legend()
+_ = ax.set_title("The discriminator's belief that normal images are normal")
+
+# %% [markdown]
+# ## CAM: the discriminator's evidence, pixel by pixel
+#
+# The discriminator ends in a global-average-pool over its last feature maps `A_k` and one dense unit with weights
+# `w_k`. Its **class activation map** is `Σ_k w_k A_k`: the contribution of each location to the "normal" logit. The
+# library rectifies it, resizes it to the image and scales it to a maximum of 1 per image.
+#
+# `ada.explain(images)` returns every intermediate of the ADA score: the reconstruction `x̂`, `CAM(x)`, `CAM(x̂)`, their
+# sum `c` (the attention), `D(x)` and the weighted residual.
+
+# %%
+parts = ada.explain(followed)
+print("D(x):", np.round(parts["normal_probability"], 2))
+rows = {
+    "input x": (followed, None),
+    "reconstruction x̂": (parts["reconstruction"], None),
+    "CAM(x)": (followed, parts["attention_input"]),
+    "CAM(x̂)": (parts["reconstruction"], parts["attention_reconstruction"]),
+    "c = CAM(x) + CAM(x̂)": (followed, parts["attention"]),
+}
+fig, axes = plt.subplots(len(rows), len(followed), figsize=(1.5 * len(followed), 1.5 * len(rows)))
+for r, (label, (pictures, overlay)) in enumerate(rows.items()):
+    for k in range(len(followed)):
+        ax = axes[r, k]
+        ax.imshow(pictures[k, ..., 0], cmap="gray", vmin=0, vmax=1)
+        if overlay is not None:
+            ax.imshow(overlay[k], cmap="jet", alpha=0.45, vmin=0, vmax=max(float(overlay[k].max()), 1e-6))
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if r == 0:
+            ax.set_title(names[k], fontsize="small")
+        if k == 0:
+            ax.set_ylabel(label, fontsize="small")
+fig.tight_layout()
+
+# %% [markdown]
+# Things to notice. The attention follows the content of the image rather than spreading evenly over it. `c` adds the
+# maps of `x` and `x̂`; where the discriminator finds nothing that speaks for "normal" in an image (a peak of 0 below),
+# that half is empty and contributes nothing. And `D(x)` alone is an unreliable verdict: the discriminator saw only
+# noisy zeros in training, so a clean zero is unfamiliar to it while a noisy anomaly may look familiar (notebook 04
+# measures this as the "D only" ablation).
+
+# %%
+print("peak of CAM(x): ", np.round(parts["attention_input"].max(axis=(1, 2)), 2))
+print("peak of CAM(x̂):", np.round(parts["attention_reconstruction"].max(axis=(1, 2)), 2))
+
+# %% [markdown]
+# ## How much attention falls on the noise?
+#
+# Over all test images: the share of the attention `c` that lies on the (visible) noise pixels and on the digit's
+# pixels, next to the share of the image each covers. Attention blind to the content would spread like the area; a
+# larger share than area means the discriminator prefers those pixels. The weighted residual of notebook 04 inherits
+# this preference: pixels whose share of the attention exceeds their share of the area count more than in a plain
+# pixel residual, the others less.
+
+# %%
+attention = ada.explain(noisy.x_test)["attention"]
+noise_mask = (noisy.x_test - clean.x_test)[..., 0] > 0.1  # visible noise (not the blobs' faint tails)
+digit_mask = digit_support(clean.x_test)[..., 0]
+on_noise = (attention * noise_mask).sum(axis=(1, 2)) / attention.sum(axis=(1, 2))
+on_digit = (attention * digit_mask).sum(axis=(1, 2)) / attention.sum(axis=(1, 2))
+print(f"noise pixels: {noise_mask.mean():5.1%} of the image, {on_noise.mean():5.1%} of the attention")
+print(f"digit pixels: {digit_mask.mean():5.1%} of the image, {on_digit.mean():5.1%} of the attention")
+
+# %% [markdown]
+# ## CAM and Grad-CAM
+#
+# Grad-CAM weights the feature maps of any convolutional layer by the spatial mean of the gradient of the logit. On the
+# layer that feeds the pooling head it is CAM up to a positive factor, so after the per-image normalisation the two
+# coincide. On an earlier layer (`dis0_act`, 14×14 instead of 7×7) it gives a finer, noisier map. `attention_maps`
+# computes all of them from any discriminator built by the library; here the trained one, `ada.model_.discriminator`.
+
+# %%
+discriminator = ada.model_.discriminator
+cam = np.asarray(attention_maps(discriminator, followed, "cam"))
+grad_cam = np.asarray(attention_maps(discriminator, followed, "grad-cam"))
+grad_cam_early = np.asarray(attention_maps(discriminator, followed, "grad-cam", layer="dis0_act"))
+fig = show_images(
+    np.concatenate([followed] * 3),
+    overlays=np.concatenate([cam, grad_cam, grad_cam_early]),
+    ncols=len(followed),
+    titles=names + [""] * 2 * len(followed),
+    row_labels=["CAM", "Grad-CAM", "Grad-CAM dis0_act"],
+    size=1.5,
+)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("Grad-CAM on the last feature maps equals CAM:", bool(np.allclose(cam, grad_cam, atol=1e-4)))
+
+# %% [markdown]
+# ## How the attention forms during training
+#
+# The maps that `AttentionHistory` recorded, one row per epoch. Before training (epoch 0) the random discriminator's
+# attention is arbitrary; it then settles on the regions that separate real zeros from the generator's output.
+
+# %%
+maps = history.stack()  # (epochs recorded, images, H, W)
+fig = show_images(
+    np.concatenate([followed] * len(history.epochs)),
+    overlays=maps.reshape(-1, *maps.shape[2:]),
+    ncols=len(followed),
+    titles=names + [""] * (maps.shape[0] - 1) * len(followed),
+    row_labels=[f"epoch {e}" for e in history.epochs],
+    size=1.3,
+)
+
+# %% [markdown]
+# ## Takeaway
+#
+# The discriminator's attention concentrates on part of the image, so a residual weighted by it is no longer a
+# plain sum over every background pixel. Notebook 04 turns this into the ADA score and measures what it buys.

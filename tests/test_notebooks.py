@@ -1,0 +1,181 @@
+"""Fast checks of the tutorial notebooks that do not execute them.
+
+Executing them is nbval's job (``ADDA_KERAS_FAST=1 pytest --nbval-lax notebooks``).
+Here: every ``notebooks/NN_topic.py`` has its paired ``.ipynb`` with the same
+cells, a header that says what the notebook teaches and how long it runs, the
+Colab badge and set-up block that ``scripts/sync_notebooks.py`` derives from
+``mkdocs.yml``'s ``repo_url``, and no copy of the library's formulas. Plus the
+notebook helpers of :mod:`adda_keras.tutorial`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import jupytext
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+SOURCES = sorted(p for p in NOTEBOOK_DIR.glob("*.py") if re.match(r"^\d\d_[A-Za-z0-9_-]+\.py$", p.name))
+EXPECTED = [
+    "00_overview",
+    "01_data",
+    "02_baselines",
+    "03_attention",
+    "04_ada_self_supervised",
+    "05_ada_semi_supervised",
+    "06_results",
+]
+# Library code that a notebook must import, never define again.
+FORBIDDEN = ("def attention_weighted_residual", "def ada_score", "def class_activation", "GradientTape")
+
+
+def _load_sync_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "scripts" / "sync_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+sync = _load_sync_script()
+
+
+def _cells(path: Path) -> list[tuple[str, str]]:
+    notebook = jupytext.read(path)
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+def _header(path: Path) -> str:
+    cell_type, source = _cells(path)[0]
+    assert cell_type == "markdown", f"{path.name}: the first cell must be the markdown header"
+    return source
+
+
+def test_the_tutorial_series_is_complete() -> None:
+    assert [p.stem for p in SOURCES] == EXPECTED
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_pair_exists_and_cells_match(source: Path) -> None:
+    paired = source.with_suffix(".ipynb")
+    assert paired.is_file(), f"{paired.name} is missing: run python scripts/sync_notebooks.py"
+    text_cells, notebook_cells = _cells(source), _cells(paired)
+    code = [s for t, s in text_cells if t == "code"]
+    assert code == [s for t, s in notebook_cells if t == "code"], (
+        f"code cells of {source.name} and {paired.name} differ: run python scripts/sync_notebooks.py"
+    )
+    assert text_cells == notebook_cells, f"markdown of {source.name} and {paired.name} differs: sync the pair"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_header(source: Path) -> None:
+    header = _header(source)
+    number = source.stem[:2]
+    assert re.search(rf"^# {number} · \S.+$", header, re.MULTILINE), "title '# NN · Title' missing"
+    assert "**What you will learn**" in header
+    assert re.search(r"^- ", header, re.MULTILINE), "the 'What you will learn' bullets are missing"
+    assert re.search(r"\*\*Run time:\*\*.*2-core CPU.*GPU", header), "run times on a 2-core CPU and a GPU missing"
+    assert "On Colab: Runtime → Change runtime type → GPU" in header
+    badge = f"[![Open In Colab]({sync.BADGE_IMAGE})]({sync.colab_url(sync.read_repo_url(), source.stem)})"
+    assert badge in header, "Colab badge missing or stale: run python scripts/sync_notebooks.py"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_generated_parts_are_up_to_date(source: Path) -> None:
+    text = source.read_text(encoding="utf-8")
+    assert sync.render(text, sync.read_repo_url(), source.stem) == text, "run python scripts/sync_notebooks.py"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_first_code_cell_sets_up_colab_and_fast_mode(source: Path) -> None:
+    code = [s for t, s in _cells(source) if t == "code"]
+    first = code[0]
+    assert first.startswith(sync.SETUP_BEGIN)
+    assert f'REPO_URL = "{sync.read_repo_url()}"' in first
+    assert re.search(r"^from adda_keras\.tutorial import .*\bcolab_setup\b", first, re.MULTILINE)
+    assert "colab_setup(REPO_URL)" in first
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_notebooks_do_not_reimplement_the_library(source: Path) -> None:
+    text = source.read_text(encoding="utf-8")
+    found = [name for name in FORBIDDEN if name in text]
+    assert not found, f"{source.name} re-implements library code ({found}); import it from adda_keras instead"
+
+
+def test_check_output_cells_are_marked_in_the_source() -> None:
+    marked = sum(source.read_text(encoding="utf-8").count("# NBVAL_CHECK_OUTPUT") for source in SOURCES)
+    assert marked >= 5
+
+
+# -- scripts/sync_notebooks.py ------------------------------------------------------------------------
+
+
+def test_colab_url_from_repo_url() -> None:
+    url = sync.colab_url("https://github.com/owner/repo.git", "03_attention")
+    assert url == "https://colab.research.google.com/github/owner/repo/blob/main/notebooks/03_attention.ipynb"
+    with pytest.raises(sync.SyncError, match="GitHub address"):
+        sync.colab_url("https://gitlab.com/owner/repo", "03_attention")
+
+
+def test_read_repo_url_fails_clearly(tmp_path: Path) -> None:
+    with pytest.raises(sync.SyncError, match="not found"):
+        sync.read_repo_url(tmp_path / "mkdocs.yml")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
+    with pytest.raises(sync.SyncError, match="repo_url"):
+        sync.read_repo_url(tmp_path / "mkdocs.yml")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\nrepo_url: https://github.com/a/b/  # home\n")
+    assert sync.read_repo_url(tmp_path / "mkdocs.yml") == "https://github.com/a/b"
+
+
+def test_render_inserts_then_is_idempotent() -> None:
+    bare = "# %% [markdown]\n# # 07 · New\n#\n# Text.\n\n# %%\nimport numpy as np\n"
+    once = sync.render(bare, "https://github.com/a/b", "07_new")
+    assert "https://colab.research.google.com/github/a/b/blob/main/notebooks/07_new.ipynb" in once
+    assert 'REPO_URL = "https://github.com/a/b"' in once
+    assert once.index(sync.SETUP_BEGIN) < once.index("import numpy as np")
+    assert sync.render(once, "https://github.com/a/b", "07_new") == once
+    moved = sync.render(once, "https://github.com/c/d", "07_new")
+    assert "github.com/a/b" not in moved and 'REPO_URL = "https://github.com/c/d"' in moved
+
+
+# -- adda_keras.tutorial --------------------------------------------------------------------------------
+
+
+def test_fast_mode_switch() -> None:
+    from adda_keras import tutorial
+
+    assert tutorial.is_fast({"ADDA_KERAS_FAST": "1"})
+    assert tutorial.is_fast({"ADDA_KERAS_FAST": "True"})
+    assert not tutorial.is_fast({"ADDA_KERAS_FAST": "0"})
+    assert not tutorial.is_fast({})
+    assert tutorial.pick("default", "fast") == ("fast" if tutorial.FAST else "default")
+
+
+def test_colab_setup_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch) -> None:
+    from adda_keras import tutorial
+
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert tutorial.colab_setup("https://github.com/a/b") is False
+
+
+def test_attention_history_records_every_epoch(tiny_split) -> None:
+    from adda_keras import make_detector
+    from adda_keras.tutorial import AttentionHistory
+
+    history = AttentionHistory(tiny_split.x_test[:3], every=1)
+    make_detector("ada", epochs=2, batch_size=32, seed=0).fit(tiny_split.x_train[:64], callbacks=[history])
+    maps = history.stack()
+    assert history.epochs == [0, 1, 2]
+    assert maps.shape == (3, 3, 28, 28)
+    assert np.isfinite(maps).all() and maps.min() >= 0 and maps.max() <= 1
+    with pytest.raises(ValueError, match="every"):
+        AttentionHistory(tiny_split.x_test[:3], every=0)

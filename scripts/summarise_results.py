@@ -64,7 +64,7 @@ def main() -> None:
             f"TensorFlow {machine['tensorflow']}. Made by `python scripts/summarise_results.py --preset {args.preset}` "
             "from the tables in this folder.",
             "",
-            "| method | noisy MNIST | clean MNIST | drop clean → noisy | paper (noisy) |",
+            "| method | noisy MNIST | clean MNIST | clean − noisy | paper (noisy) |",
             "|---|---|---|---|---|",
         ]
         for method in TABLE1_METHODS:

@@ -67,6 +67,8 @@ def test_key_pages_exist(site: Path) -> None:
     for page in ("index.html", "method/index.html", "data/index.html", "tutorials/index.html", "reproduce/index.html"):
         assert (site / page).is_file(), f"{page} missing from the built site"
     assert "arithmatex" in (site / "method/index.html").read_text(encoding="utf-8"), "formulas not wrapped for MathJax"
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "Headline results" in home and "kNN distance (pixels)" in home, "headline results missing from the home page"
 
 
 def test_data_page_shows_the_noise_figure(site: Path) -> None:
@@ -150,6 +152,8 @@ def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO / "docs", project / "docs", ignore=ignore)
     shutil.copytree(REPO / "adda_keras", project / "adda_keras", ignore=ignore)
+    (project / "results" / "quick").mkdir(parents=True)  # the home page includes the headline results
+    shutil.copy2(REPO / "results" / "quick" / "summary.md", project / "results" / "quick" / "summary.md")
     (project / "notebooks").mkdir()
     (project / "notebooks" / "98_sample.ipynb").write_text(json.dumps(_sample_notebook("Sample tutorial")))
     (project / "notebooks" / "99_sample.py").write_text("# not a notebook: ignored\n")

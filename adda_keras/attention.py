@@ -11,7 +11,9 @@ Two attention methods, chosen by name (:data:`ATTENTION_METHODS`):
 
 Every map is rectified (ReLU), resized bilinearly to the image size and
 normalised per image so that its maximum is 1 (``"max"``, the default) or
-min-max scaled to [0, 1] (``"minmax"``). The paper says attention is
+min-max scaled to [0, 1] (``"minmax"``); ``"absmax"`` rectifies by the
+absolute value instead of ReLU, keeping evidence of both signs, and then
+scales the maximum to 1. The paper says attention is
 normalised but not how; the per-image max keeps the *relative* weights that
 the discriminator assigns, which is what the attention-weighted residual
 uses. A map that is zero everywhere (a discriminator that sees nothing)
@@ -29,7 +31,7 @@ import tensorflow as tf
 from adda_keras.models.networks import ATTENTION_LAYER, HEAD_LAYER
 
 ATTENTION_METHODS = ("cam", "grad-cam")
-NORMALISATIONS = ("max", "minmax")
+NORMALISATIONS = ("max", "minmax", "absmax")
 _EPSILON = 1e-8
 
 
@@ -43,10 +45,13 @@ def check_option(name: str, value: str, valid: Sequence[str]) -> str:
 def normalise_maps(maps: tf.Tensor, normalisation: str = "max") -> tf.Tensor:
     """Rectify and scale each map of a ``(N, H, W)`` batch to [0, 1], safely.
 
-    All-zero (or constant, for ``"minmax"``) maps come back as zeros.
+    ``"max"`` and ``"minmax"`` keep the positive evidence (ReLU);
+    ``"absmax"`` keeps evidence of either sign (``|map|``), so regions that
+    argue *against* "real normal" are attended too. All-zero (or constant,
+    for ``"minmax"``) maps come back as zeros.
     """
     check_option("normalisation", normalisation, NORMALISATIONS)
-    maps = tf.nn.relu(maps)
+    maps = tf.abs(maps) if normalisation == "absmax" else tf.nn.relu(maps)
     top = tf.reduce_max(maps, axis=(1, 2), keepdims=True)
     if normalisation == "minmax":
         bottom = tf.reduce_min(maps, axis=(1, 2), keepdims=True)

@@ -65,3 +65,11 @@ def test_bad_options_name_the_problem(discriminator):
         attention_maps(discriminator, images, normalisation="sum")
     with pytest.raises(ValueError, match="no layer 'nope'"):
         attention_maps(discriminator, images, "grad-cam", layer="nope")
+
+
+def test_absmax_keeps_evidence_of_both_signs():
+    import tensorflow as tf
+
+    maps = tf.constant([[[2.0, -4.0], [0.0, 1.0]]])
+    np.testing.assert_allclose(normalise_maps(maps, "absmax").numpy(), [[[0.5, 1.0], [0.0, 0.25]]])
+    np.testing.assert_allclose(normalise_maps(maps, "max").numpy(), [[[1.0, 0.0], [0.0, 0.5]]])

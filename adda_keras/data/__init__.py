@@ -26,6 +26,8 @@ from adda_keras.data.noise import (
 )
 from adda_keras.data.pipeline import check_images, check_labels, make_dataset
 from adda_keras.data.protocol import (
+    ValidationSet,
+    held_out_validation,
     AnomalySplit,
     apply_noise,
     one_class_split,
@@ -44,6 +46,8 @@ __all__ = [
     "MnistData",
     "add_background_noise",
     "apply_noise",
+    "held_out_validation",
+    "ValidationSet",
     "check_images",
     "check_labels",
     "digit_support",

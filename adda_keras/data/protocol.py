@@ -27,7 +27,7 @@ from adda_keras.data.pipeline import _check_int, check_images, check_labels
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AnomalySplit", "apply_noise", "one_class_split", "semi_supervised_split"]
+__all__ = ["AnomalySplit", "apply_noise", "held_out_validation", "one_class_split", "semi_supervised_split"]
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,67 @@ def semi_supervised_split(
     )
 
 
+@dataclass(frozen=True)
+class ValidationSet:
+    """Labelled validation images for choosing settings, kept out of chosen test splits.
+
+    ``x`` holds normal images (``y == 0``) and anomalies (``y == 1``);
+    ``classes`` the original class of each image and ``indices`` its row
+    in the data set the images came from.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    classes: np.ndarray
+    indices: np.ndarray
+
+
+def held_out_validation(
+    images: np.ndarray,
+    labels: np.ndarray,
+    normal_class: int,
+    seed: int,
+    protected_seeds: tuple[int, ...] = (0, 1, 2),
+    anomalies_per_class: int = 30,
+    max_test_anomalies_per_class: int | None = 100,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.3,
+) -> ValidationSet:
+    """Labelled validation data that never appears in the test split of a protected run.
+
+    The one-class protocol's validation split has normal images only, which
+    cannot rank settings. This draws labelled anomalies from the other
+    classes' images and normal images from the validation split of
+    :func:`one_class_split` with ``seed``, keeping only images that are in
+    *no* test split of ``one_class_split(..., seed=s)`` for ``s`` in
+    ``protected_seeds`` (same fractions and ``max_test_anomalies_per_class``).
+    Settings chosen on it can then be applied to every protected run
+    without touching a test image. The anomaly draw is seeded by ``seed``.
+    """
+    x = check_images(images, allow_uint8=True)
+    y = check_labels(labels, len(x))
+    if max_test_anomalies_per_class is None:
+        raise ValueError(
+            "held_out_validation needs max_test_anomalies_per_class: with every anomaly in the test split "
+            "no labelled anomaly is left for validation"
+        )
+    _check_int("anomalies_per_class", anomalies_per_class, minimum=1)
+    in_test = np.zeros(len(x), dtype=bool)
+    for protected in protected_seeds:
+        in_test[
+            _split_indices(y, normal_class, protected, val_fraction, test_fraction, max_test_anomalies_per_class)[2]
+        ] = True
+    val_idx = _split_indices(y, normal_class, seed, val_fraction, test_fraction, max_test_anomalies_per_class)[1]
+    normal_idx = val_idx[~in_test[val_idx]]
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed)).spawn(4)[3])
+    anomaly_idx = []
+    for cls in np.unique(y[y != normal_class]):
+        pool = np.flatnonzero((y == cls) & ~in_test)
+        anomaly_idx.append(np.sort(rng.choice(pool, min(anomalies_per_class, len(pool)), replace=False)))
+    indices = np.concatenate([normal_idx, *anomaly_idx])
+    return ValidationSet(x[indices], (y[indices] != normal_class).astype(np.int64), y[indices], indices)
+
+
 def apply_noise(split: AnomalySplit, noise: BackgroundNoise | None, seed: int) -> AnomalySplit:
     """Return ``split`` with background noise added to every image part.
 
@@ -281,6 +342,24 @@ def _split(
     )
     logger.debug("%s", split.summary())
     return split
+
+
+def _split_indices(
+    y: np.ndarray, normal_class: int, seed: int, val_fraction: float, test_fraction: float, max_per_class: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train, validation and test row indices of the one-class protocol (as :func:`_split` draws them)."""
+    normal_rng, _, test_rng = (np.random.default_rng(child) for child in np.random.SeedSequence(int(seed)).spawn(3))
+    normal = normal_rng.permutation(np.flatnonzero(y == normal_class))
+    n_val = math.ceil(len(normal) * val_fraction)
+    n_test = math.ceil(len(normal) * test_fraction)
+    val_idx, test_normal_idx, train_idx = np.split(normal, [n_val, n_val + n_test])
+    anomaly_idx = []
+    for cls in np.unique(y[y != normal_class]):
+        members = np.flatnonzero(y == cls)
+        if max_per_class is not None and len(members) > max_per_class:
+            members = np.sort(test_rng.choice(members, max_per_class, replace=False))
+        anomaly_idx.append(members)
+    return train_idx, val_idx, np.concatenate([test_normal_idx, *anomaly_idx])
 
 
 def _check_class(name: str, value: int, classes: np.ndarray) -> None:

@@ -5,6 +5,14 @@ one architecture family (VAEGAN, Larsen et al. 2016), so they are assembled
 from these three functional sub-networks. Keeping the builders in one place
 means a comparison between methods compares *scores*, not architectures.
 
+The decoder upsamples by resize-convolution (nearest-neighbour
+``UpSampling2D`` followed by a 3x3 ``Conv2D``, Odena et al. 2016) by default.
+Stride-2 transposed convolutions leave a period-2 checkerboard on every
+output; the discriminator then learns that cheap real-vs-fake cue instead of
+the image content, and its attention leaves the object (measured in
+``results/attention_tuning.md``). ``upsampling="transpose"`` keeps the old
+layers for comparison.
+
 The discriminator has a convolutional trunk followed by global average
 pooling and a single dense unit. That head is what makes the plain class
 activation map (CAM) of Zhou et al. 2016 possible: the map is the trunk's
@@ -45,9 +53,17 @@ def validate_image_shape(image_shape: Sequence[int], downsampling: int) -> tuple
     return shape
 
 
-def _conv_block(x: keras.KerasTensor, filters: int, strides: int, name: str) -> keras.KerasTensor:
-    x = layers.Conv2D(filters, 4 if strides > 1 else 3, strides=strides, padding="same", name=f"{name}_conv")(x)
-    return layers.LeakyReLU(0.2, name=f"{name}_act")(x)
+#: how the decoder doubles its resolution
+UPSAMPLING_MODES = ("resize", "transpose")
+
+
+def _conv_block(
+    x: keras.KerasTensor, filters: int, strides: int, name: str, spectral_norm: bool = False
+) -> keras.KerasTensor:
+    conv = layers.Conv2D(filters, 4 if strides > 1 else 3, strides=strides, padding="same", name=f"{name}_conv")
+    if spectral_norm:
+        conv = layers.SpectralNormalization(conv, name=f"{name}_sn")
+    return layers.LeakyReLU(0.2, name=f"{name}_act")(conv(x))
 
 
 def build_encoder(
@@ -75,15 +91,21 @@ def build_decoder(
     latent_dim: int = 16,
     filters: Sequence[int] = (32, 16),
     projection_filters: int = 64,
+    upsampling: str = "resize",
     name: str = "decoder",
 ) -> keras.Model:
     """Build ``G_dec``: a latent code to an image in [0, 1] (sigmoid output).
 
     The code is projected to ``projection_filters`` maps at
     ``1 / 2**len(filters)`` of the image size, then each entry of ``filters``
-    is one stride-2 transposed convolution. The defaults keep the decoder,
-    the most expensive part of a training step, cheap on a laptop CPU.
+    doubles the resolution: ``upsampling="resize"`` (default) by
+    nearest-neighbour upsampling and a 3x3 convolution, which cannot leave a
+    checkerboard; ``"transpose"`` by a stride-2 transposed convolution. The
+    defaults keep the decoder, the most expensive part of a training step,
+    cheap on a laptop CPU.
     """
+    if upsampling not in UPSAMPLING_MODES:
+        raise ValueError(f"upsampling must be one of {UPSAMPLING_MODES}; got {upsampling!r}")
     height, width, channels = validate_image_shape(image_shape, 2 ** len(filters))
     scale = 2 ** len(filters)
     inputs = keras.Input(shape=(latent_dim,), name="z")
@@ -91,7 +113,11 @@ def build_decoder(
     x = layers.LeakyReLU(0.2, name="project_act")(x)
     x = layers.Reshape((height // scale, width // scale, projection_filters), name="reshape")(x)
     for i, f in enumerate(filters):
-        x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", name=f"dec{i}_deconv")(x)
+        if upsampling == "resize":
+            x = layers.UpSampling2D(2, interpolation="nearest", name=f"dec{i}_upsample")(x)
+            x = layers.Conv2D(f, 3, padding="same", name=f"dec{i}_conv")(x)
+        else:
+            x = layers.Conv2DTranspose(f, 4, strides=2, padding="same", name=f"dec{i}_deconv")(x)
         x = layers.LeakyReLU(0.2, name=f"dec{i}_act")(x)
     outputs = layers.Conv2D(channels, 3, padding="same", activation="sigmoid", name="image")(x)
     return keras.Model(inputs, outputs, name=name)
@@ -102,6 +128,8 @@ def build_discriminator(
     filters: Sequence[int] = (32, 64),
     attention_filters: int = 128,
     dropout: float = 0.2,
+    downsampling_layers: int | None = None,
+    spectral_norm: bool = False,
     name: str = "discriminator",
 ) -> keras.Model:
     """Build ``D``: an image to ``[logit, attention_features]``.
@@ -110,15 +138,30 @@ def build_discriminator(
     image. ``attention_features`` are the last convolutional maps ``A_k``;
     they feed the global-average-pool + dense head and are also the feature
     space of the VAEGAN's learned-similarity reconstruction loss.
+
+    The first ``downsampling_layers`` entries of ``filters`` are stride-2
+    convolutions, the rest stride 1 (default: all strided). Fewer strided
+    layers give a finer CAM (14x14 instead of 7x7 for 28x28 images with one
+    instead of two), so the attention can sit on the object rather than
+    spill onto its surroundings. ``spectral_norm`` wraps the trunk's
+    convolutions in :class:`keras.layers.SpectralNormalization` (Miyato et
+    al. 2018); the dense head stays plain so that CAM can read its kernel.
     """
-    shape = validate_image_shape(image_shape, 2 ** len(filters))
+    if downsampling_layers is None:
+        downsampling_layers = len(filters)
+    if not 0 <= downsampling_layers <= len(filters):
+        raise ValueError(f"downsampling_layers must be in 0..{len(filters)}; got {downsampling_layers!r}")
+    shape = validate_image_shape(image_shape, 2**downsampling_layers)
     inputs = keras.Input(shape=shape, name="image")
     x = inputs
     for i, f in enumerate(filters):
-        x = _conv_block(x, f, 2, f"dis{i}")
+        x = _conv_block(x, f, 2 if i < downsampling_layers else 1, f"dis{i}", spectral_norm)
         if dropout:
             x = layers.Dropout(dropout, name=f"dis{i}_dropout")(x)
-    x = layers.Conv2D(attention_filters, 3, padding="same", name=f"{ATTENTION_LAYER}_conv")(x)
+    attention_conv = layers.Conv2D(attention_filters, 3, padding="same", name=f"{ATTENTION_LAYER}_conv")
+    if spectral_norm:
+        attention_conv = layers.SpectralNormalization(attention_conv, name=f"{ATTENTION_LAYER}_sn")
+    x = attention_conv(x)
     features = layers.LeakyReLU(0.2, name=ATTENTION_LAYER)(x)
     pooled = layers.GlobalAveragePooling2D(name="gap")(features)
     logit = layers.Dense(1, name=HEAD_LAYER)(pooled)

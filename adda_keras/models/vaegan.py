@@ -48,11 +48,31 @@ class VAEGAN(AdversarialModelBase):
         gamma: weight of ``L_image`` against the GAN loss in the decoder
             update (Larsen's gamma).
         adversarial_weight: weight of the non-saturating generator loss.
+        instance_noise: standard deviation of Gaussian noise added to every
+            image the discriminator sees while training (real, reconstructed,
+            sampled, known anomaly alike; Sønderby et al. 2016). It blurs
+            pixel-level cues that only reals or only fakes carry. 0 = off.
+        residual_swap: if true, every fake the discriminator classifies
+            (reconstruction or prior sample) carries the residual ``x - x̂``
+            of *another* image of the batch: its background noise and
+            whatever the decoder leaves out. Real images always carry such
+            a residual and plain fakes never do, so without the swap the
+            discriminator can tell them apart by the noise alone, and its
+            attention goes to the noise; with it, it must judge the object.
+            The learned-similarity loss still compares plain reconstructions.
         seed: seed of the latent noise.
     """
 
     network_names = ("encoder", "decoder", "discriminator")
-    hyperparameter_names = ("kl_weight", "feature_weight", "pixel_weight", "gamma", "adversarial_weight")
+    hyperparameter_names = (
+        "kl_weight",
+        "feature_weight",
+        "pixel_weight",
+        "gamma",
+        "adversarial_weight",
+        "instance_noise",
+        "residual_swap",
+    )
     tracker_names = ("loss_prior", "loss_pixel", "loss_feature", "loss_generator", "loss_discriminator", "d_real")
 
     def __init__(
@@ -65,6 +85,8 @@ class VAEGAN(AdversarialModelBase):
         pixel_weight: float = 1.0,
         gamma: float = 1.0,
         adversarial_weight: float = 1.0,
+        instance_noise: float = 0.0,
+        residual_swap: bool = False,
         seed: int | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -78,6 +100,8 @@ class VAEGAN(AdversarialModelBase):
         self.pixel_weight = float(pixel_weight)
         self.gamma = float(gamma)
         self.adversarial_weight = float(adversarial_weight)
+        self.instance_noise = float(instance_noise)
+        self.residual_swap = bool(residual_swap)
         self.latent_dim = int(decoder.inputs[0].shape[-1])
 
     @classmethod
@@ -86,13 +110,25 @@ class VAEGAN(AdversarialModelBase):
         image_shape: Sequence[int],
         latent_dim: int = 16,
         seed: int | None = None,
+        upsampling: str = "resize",
+        discriminator_downsampling: int | None = None,
+        spectral_norm: bool = False,
         **kwargs: Any,
     ) -> VAEGAN:
-        """Build a VAEGAN with the library's default sub-networks."""
+        """Build a VAEGAN with the library's default sub-networks.
+
+        ``upsampling`` goes to :func:`build_decoder`;
+        ``discriminator_downsampling`` (the number of strided layers, which
+        sets the CAM's resolution) and ``spectral_norm`` to
+        :func:`build_discriminator`; the rest (loss weights,
+        ``instance_noise``) to the constructor.
+        """
         return cls(
             build_encoder(image_shape, latent_dim),
-            build_decoder(image_shape, latent_dim),
-            build_discriminator(image_shape),
+            build_decoder(image_shape, latent_dim, upsampling=upsampling),
+            build_discriminator(
+                image_shape, downsampling_layers=discriminator_downsampling, spectral_norm=spectral_norm
+            ),
             seed=seed,
             **kwargs,
         )
@@ -119,9 +155,15 @@ class VAEGAN(AdversarialModelBase):
             reconstructions = self.decoder(z, training=True)
             samples = self.decoder(self._latent_sample(batch_size, self.latent_dim), training=True)
 
-            logit_real, features_real = self.discriminator(images, training=True)
-            logit_rec, features_rec = self.discriminator(reconstructions, training=True)
-            logit_sample, _ = self.discriminator(samples, training=True)
+            logit_real, features_real = self.discriminator(self._noisy(images), training=True)
+            if self.residual_swap:
+                swapped = tf.roll(tf.stop_gradient(images - reconstructions), shift=1, axis=0)
+                logit_rec, _ = self.discriminator(self._noisy(reconstructions + swapped), training=True)
+                _, features_rec = self.discriminator(self._noisy(reconstructions), training=True)
+                logit_sample, _ = self.discriminator(self._noisy(samples + swapped), training=True)
+            else:
+                logit_rec, features_rec = self.discriminator(self._noisy(reconstructions), training=True)
+                logit_sample, _ = self.discriminator(self._noisy(samples), training=True)
 
             prior = tf.reduce_mean(kl_divergence(z_mean, z_log_var))
             pixel = tf.reduce_mean(sum_squared_error(images, reconstructions))
@@ -138,7 +180,7 @@ class VAEGAN(AdversarialModelBase):
             )
             discriminator_loss = tf.reduce_mean(discriminator_terms)
             if known_anomalies is not None:
-                logit_anomaly, _ = self.discriminator(known_anomalies, training=True)
+                logit_anomaly, _ = self.discriminator(self._noisy(known_anomalies), training=True)
                 discriminator_loss += tf.reduce_mean(binary_cross_entropy(0.0, logit_anomaly))
 
         self._apply(tape, encoder_loss, "encoder")
@@ -155,6 +197,12 @@ class VAEGAN(AdversarialModelBase):
                 "d_real": tf.reduce_mean(tf.sigmoid(logit_real)),
             }
         )
+
+    def _noisy(self, images: tf.Tensor) -> tf.Tensor:
+        """``images`` plus instance noise for the discriminator (unchanged when it is off)."""
+        if self.instance_noise == 0:
+            return images
+        return images + self.instance_noise * keras.random.normal(tf.shape(images), seed=self.seed_generator)
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         """Validation losses on normal images (posterior-mean reconstruction)."""

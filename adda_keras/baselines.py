@@ -30,6 +30,7 @@ from sklearn.svm import OneClassSVM
 
 from adda_keras.data.pipeline import check_images
 from adda_keras.detectors import AnomalyDetector, AnomalyResult, register_detector
+from adda_keras.validation import check_int, check_number, check_seed
 
 CLASSICAL_METHODS = ("isolation-forest", "ocsvm", "pca", "knn")
 
@@ -40,11 +41,11 @@ class PixelDetector(AnomalyDetector):
 
     Args:
         method: one of :data:`CLASSICAL_METHODS`.
-        n_components: principal components kept by ``pca``.
-        n_neighbors: neighbours averaged by ``knn``.
-        nu: OneClassSVM's bound on the fraction of training outliers.
-        n_estimators: trees of the IsolationForest.
-        seed: seeds the randomised estimators.
+        n_components: principal components kept by ``pca`` (an integer >= 1).
+        n_neighbors: neighbours averaged by ``knn`` (an integer >= 1).
+        nu: OneClassSVM's bound on the fraction of training outliers, in ``(0, 1]``.
+        n_estimators: trees of the IsolationForest (an integer >= 1).
+        seed: seeds the randomised estimators, an integer in ``[0, 2**32 - 1]``.
     """
 
     methods = CLASSICAL_METHODS
@@ -59,11 +60,11 @@ class PixelDetector(AnomalyDetector):
         seed: int = 0,
     ) -> None:
         super().__init__(method)
-        self.n_components = int(n_components)
-        self.n_neighbors = int(n_neighbors)
-        self.nu = float(nu)
-        self.n_estimators = int(n_estimators)
-        self.seed = int(seed)
+        self.n_components = check_int("n_components", n_components)
+        self.n_neighbors = check_int("n_neighbors", n_neighbors)
+        self.nu = check_number("nu", nu, 0.0, 1.0, open_low=True)
+        self.n_estimators = check_int("n_estimators", n_estimators)
+        self.seed = check_seed("seed", seed)
         self.estimator_: Any = None
         self.train_: np.ndarray | None = None
 

@@ -36,6 +36,7 @@ import tensorflow as tf
 
 from adda_keras.data.pipeline import check_images, make_dataset
 from adda_keras.training import DivergenceGuard, resolve_strategy, set_seed
+from adda_keras.validation import check_int, check_number, check_seed
 
 _REGISTRY: dict[str, type[AnomalyDetector]] = {}
 
@@ -153,7 +154,8 @@ class KerasDetector(AnomalyDetector):
         batch_size: training batch size.
         latent_dim: size of the latent code (generative models).
         learning_rate: Adam learning rate.
-        seed: seeds weights, noise and data order (deterministic on CPU).
+        seed: seeds weights, noise and data order (deterministic on CPU); an integer in
+            ``[0, 2**32 - 1]``.
         distribute: ``None``, ``"mirrored"`` or a ``tf.distribute.Strategy``.
         checkpoint_dir: if set, training state is backed up there after every
             epoch (``keras.callbacks.BackupAndRestore``) and an interrupted
@@ -172,17 +174,12 @@ class KerasDetector(AnomalyDetector):
         checkpoint_dir: str | None = None,
     ) -> None:
         super().__init__(method)
-        for name, value in (("epochs", epochs), ("batch_size", batch_size), ("latent_dim", latent_dim)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        if not (np.isfinite(learning_rate) and learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number; got {learning_rate!r}")
+        self.epochs = check_int("epochs", epochs)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.latent_dim = check_int("latent_dim", latent_dim)
+        self.learning_rate = check_number("learning_rate", learning_rate, open_low=True)
+        self.seed = check_seed("seed", seed)
         resolve_strategy(distribute)  # reject unknown options now, not after data loading
-        self.epochs = int(epochs)
-        self.batch_size = int(batch_size)
-        self.latent_dim = int(latent_dim)
-        self.learning_rate = float(learning_rate)
-        self.seed = int(seed)
         self.distribute = distribute
         self.checkpoint_dir = checkpoint_dir
         self.history_: dict[str, list[float]] = {}

@@ -21,6 +21,7 @@ from adda_keras.detectors import KerasDetector, register_detector
 from adda_keras.models.gan import GAN, make_latent_search
 from adda_keras.models.vae import VAE
 from adda_keras.scoring import squared_residual
+from adda_keras.validation import check_int, check_number
 
 
 class _OneClassKerasDetector(KerasDetector):
@@ -40,7 +41,7 @@ class AnoVAEDetector(_OneClassKerasDetector):
     """AnoVAE: VAE reconstruction error.
 
     Args:
-        kl_weight: weight of the KL prior term.
+        kl_weight: weight of the KL prior term, a finite number >= 0.
         **params: see :class:`~adda_keras.detectors.KerasDetector`.
     """
 
@@ -48,7 +49,7 @@ class AnoVAEDetector(_OneClassKerasDetector):
 
     def __init__(self, method: str = "anovae", kl_weight: float = 1.0, **params: Any) -> None:
         super().__init__(method, **params)
-        self.kl_weight = float(kl_weight)
+        self.kl_weight = check_number("kl_weight", kl_weight)
         self.model_: VAE | None = None
         self._score = None
 
@@ -108,8 +109,8 @@ class AnoGANDetector(_OneClassKerasDetector):
     Args:
         search_steps: Adam steps of the latent search per batch (the paper
             uses a few hundred; the default keeps CPU scoring fast).
-        search_learning_rate: step size of the search.
-        feature_weight: λ, the weight of the discriminator-feature term (0.1).
+        search_learning_rate: step size of the search, a finite number > 0.
+        feature_weight: λ, the weight of the discriminator-feature term (0.1), in ``[0, 1]``.
         **params: see :class:`~adda_keras.detectors.KerasDetector`.
     """
 
@@ -124,13 +125,9 @@ class AnoGANDetector(_OneClassKerasDetector):
         **params: Any,
     ) -> None:
         super().__init__(method, **params)
-        if not isinstance(search_steps, (int, np.integer)) or search_steps < 1:
-            raise ValueError(f"search_steps must be a positive integer; got {search_steps!r}")
-        if not 0.0 <= feature_weight <= 1.0:
-            raise ValueError(f"feature_weight (lambda) must lie in [0, 1]; got {feature_weight!r}")
-        self.search_steps = int(search_steps)
-        self.search_learning_rate = float(search_learning_rate)
-        self.feature_weight = float(feature_weight)
+        self.search_steps = check_int("search_steps", search_steps)
+        self.search_learning_rate = check_number("search_learning_rate", search_learning_rate, open_low=True)
+        self.feature_weight = check_number("feature_weight (lambda)", feature_weight, 0.0, 1.0)
         self.model_: GAN | None = None
         self._search = None
 

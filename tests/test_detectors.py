@@ -97,3 +97,26 @@ def test_variant_changes_score_settings_without_retraining(trained_ada, tiny_spl
     np.testing.assert_allclose(doubled.score_samples(x), expected, rtol=1e-4, atol=1e-6)
     with pytest.raises(ValueError, match="can change only"):
         trained_ada.variant(epochs=3)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("anovae", {"kl_weight": float("nan")}, "kl_weight"),
+        ("anogan", {"search_learning_rate": float("nan")}, "search_learning_rate"),
+        ("anogan", {"search_steps": True}, "search_steps"),
+        ("anogan", {"feature_weight": float("nan")}, "feature_weight"),
+        ("knn", {"n_neighbors": 2.7}, "n_neighbors"),
+        ("pca", {"n_components": 0}, "n_components"),
+        ("ocsvm", {"nu": 0.0}, "nu"),
+        ("isolation-forest", {"n_estimators": 10.5}, "n_estimators"),
+        ("ada", {"seed": -1}, "seed"),
+        ("anogan", {"seed": 2**32}, "seed"),
+        ("knn", {"seed": -3}, "seed"),
+        ("ada", {"learning_rate": float("nan")}, "learning_rate"),
+    ],
+)
+def test_numeric_settings_are_checked_at_construction(name, params, message):
+    with pytest.raises(ValueError, match=message):
+        make_detector(name, **params)
+

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from adda_keras.detectors import KerasDetector, register_detector
-from adda_keras.models.gan import GAN, make_latent_search
+from adda_keras.models.gan import GAN, latent_starts, make_latent_search
 from adda_keras.models.vae import VAE
 from adda_keras.scoring import squared_residual
 from adda_keras.validation import check_int, check_number
@@ -107,7 +107,7 @@ class AnoGANDetector(_OneClassKerasDetector):
     """AnoGAN: a GAN scored by latent search.
 
     Args:
-        search_steps: Adam steps of the latent search per batch (the paper
+        search_steps: Adam steps of each image's latent search (the paper
             uses a few hundred; the default keeps CPU scoring fast).
         search_learning_rate: step size of the search, a finite number > 0.
         feature_weight: λ, the weight of the discriminator-feature term (0.1), in ``[0, 1]``.
@@ -162,14 +162,10 @@ class AnoGANDetector(_OneClassKerasDetector):
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         if self._search is None:
             self._search = make_latent_search(
-                self.model_,
-                self.image_shape_,
-                self.search_steps,
-                self.search_learning_rate,
-                self.feature_weight,
-                self.seed,
+                self.model_, self.image_shape_, self.search_steps, self.search_learning_rate, self.feature_weight
             )
-        scores, generated = self._search(images)
+        starts = latent_starts(images.numpy(), self.model_.latent_dim, self.seed)
+        scores, generated = self._search(images, tf.constant(starts))
         return scores, tf.reduce_mean(tf.abs(images - generated), axis=-1)
 
     def _networks(self) -> dict[str, keras.Model]:

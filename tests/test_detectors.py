@@ -120,3 +120,13 @@ def test_numeric_settings_are_checked_at_construction(name, params, message):
     with pytest.raises(ValueError, match=message):
         make_detector(name, **params)
 
+
+def test_anogan_score_does_not_depend_on_the_batch(tiny_split):
+    detector = make_detector("anogan", epochs=1, batch_size=32, search_steps=20, seed=0)
+    detector.fit(tiny_split.x_train[:128])
+    x = tiny_split.x_test[:24]
+    together = detector.score_samples(x, batch_size=512)
+    one_by_one = detector.score_samples(x, batch_size=1)
+    reversed_order = detector.score_samples(x[::-1], batch_size=7)[::-1]
+    np.testing.assert_allclose(one_by_one, together, rtol=1e-5)
+    np.testing.assert_allclose(reversed_order, together, rtol=1e-5)

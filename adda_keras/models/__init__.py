@@ -1,6 +1,6 @@
 """Models: shared sub-network builders and the trainable ``keras.Model`` subclasses."""
 
-from adda_keras.models.gan import GAN, make_latent_search
+from adda_keras.models.gan import GAN, latent_starts, make_latent_search
 from adda_keras.models.networks import (
     ATTENTION_LAYER,
     HEAD_LAYER,
@@ -20,5 +20,6 @@ __all__ = [
     "build_decoder",
     "build_discriminator",
     "build_encoder",
+    "latent_starts",
     "make_latent_search",
 ]

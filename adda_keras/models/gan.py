@@ -7,15 +7,18 @@ space for the generated image closest to it, minimising
 
 (λ = 0.1), and taking the final loss as the anomaly score. The search runs
 for a whole batch at once inside one compiled function (Adam on ``z``, one
-independent problem per image).
+independent problem per image, each started from a code seeded by the
+image itself, so a score does not depend on the batch).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from adda_keras.models.base import AdversarialModelBase, binary_cross_entropy, split_batch
@@ -90,18 +93,36 @@ class GAN(AdversarialModelBase):
         )
 
 
+def latent_starts(images: np.ndarray, latent_dim: int, seed: int = 0) -> np.ndarray:
+    """The initial latent code of each image's search, ``(N, latent_dim)`` float32.
+
+    Each image's code is drawn from its own generator, seeded by ``seed`` and
+    a hash of the image's pixels, so an image starts from the same code
+    whatever batch it is scored in and whatever its neighbours are; equal
+    images start equally.
+    """
+    starts = np.empty((len(images), latent_dim), dtype=np.float32)
+    for index, image in enumerate(np.asarray(images, dtype=np.float32)):
+        digest = hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=8).digest()
+        starts[index] = np.random.default_rng([seed, int.from_bytes(digest, "little")]).standard_normal(latent_dim)
+    return starts
+
+
 def make_latent_search(
     gan: GAN,
     image_shape: tuple[int, int, int],
     steps: int = 100,
     learning_rate: float = 0.05,
     feature_weight: float = 0.1,
-    seed: int = 0,
 ):
     """Compile AnoGAN's batched latent search for ``gan``.
 
-    Returns a function ``images -> (scores, generated)``: the final loss of
-    each image's search (``(N,)``) and the closest generated image found.
+    Returns a function ``(images, starts) -> (scores, generated)``: from the
+    initial codes ``starts`` (``(N, latent_dim)``, see :func:`latent_starts`),
+    ``steps`` Adam steps on each image's own code, then the final loss of
+    each image's search (``(N,)``) and its generated image. Every image has
+    its own code, Adam moments and step count; nothing is shared across the
+    batch, so an image's score does not depend on the other images.
     """
     decoder, discriminator, latent_dim = gan.decoder, gan.discriminator, gan.latent_dim
     beta_1, beta_2, epsilon = 0.9, 0.999, 1e-7
@@ -114,10 +135,15 @@ def make_latent_search(
         feature = tf.reduce_sum(tf.reshape(tf.abs(features - generated_features), (flat, -1)), axis=-1)
         return (1.0 - feature_weight) * pixel + feature_weight * feature, generated
 
-    @tf.function(input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
-    def search(images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec((None, *image_shape), tf.float32),
+            tf.TensorSpec((None, latent_dim), tf.float32),
+        ]
+    )
+    def search(images: tf.Tensor, starts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         _, features = discriminator(images, training=False)
-        z = tf.random.stateless_normal((tf.shape(images)[0], latent_dim), seed=(seed, 0))
+        z = starts
         m = tf.zeros_like(z)
         v = tf.zeros_like(z)
         for step in tf.range(1, steps + 1):

@@ -121,7 +121,12 @@ class PixelDetector(AnomalyDetector):
         return AnomalyResult((-self.estimator_.score_samples(flat)).astype(np.float32), None)
 
     def save(self, path: str | Path) -> None:
-        """Pickle the fitted detector to a ``.pkl`` file (scikit-learn models are not Keras models)."""
+        """Pickle the fitted detector to a ``.pkl`` file (scikit-learn models are not Keras models).
+
+        Loading a pickle runs code chosen by whoever wrote the file: load only
+        ``.pkl`` detectors that you saved yourself or trust (see
+        :func:`~adda_keras.detectors.load_detector`).
+        """
         path = Path(path)
         if path.suffix != ".pkl":
             raise ValueError(f"a pixel detector saves to a '.pkl' file; got {str(path)!r}")

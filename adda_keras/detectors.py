@@ -320,19 +320,40 @@ class DetectorBundle(keras.Model):
 
 
 def load_detector(path: str | Path) -> AnomalyDetector:
-    """Load a detector saved with ``save``: a ``.keras`` file (Keras detectors) or ``.pkl`` (pixel baselines)."""
+    """Load a detector saved with ``save``: a ``.keras`` file (Keras detectors) or ``.pkl`` (pixel baselines).
+
+    A file that exists but cannot be read back (corrupt, truncated, empty, or
+    not written by ``save``) raises ``ValueError`` naming the file and the
+    problem.
+
+    Warning:
+        A ``.pkl`` file is a Python pickle: loading it runs code that the
+        file's author chose. Load only ``.pkl`` detectors that you saved
+        yourself or that come from someone you trust; ``.keras`` files are
+        loaded without running stored code (Keras' safe mode).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved detector at {str(path)!r}")
+    if path.suffix not in (".keras", ".pkl"):
+        raise ValueError(f"a saved detector is a '.keras' or '.pkl' file; got {str(path)!r}")
+    try:
+        if path.suffix == ".pkl":
+            with open(path, "rb") as handle:
+                detector = pickle.load(handle)
+        else:
+            bundle = keras.saving.load_model(path, compile=False)
+    # Corrupt files surface as many types (BadZipFile, UnpicklingError, EOFError,
+    # a misleading "File not found"...): one error type that names the file.
+    except Exception as error:  # noqa: BLE001
+        raise ValueError(
+            f"cannot load the detector file {str(path)!r} ({path.stat().st_size} bytes): it is corrupt, "
+            f"truncated or was not written by adda_keras ({type(error).__name__}: {error})"
+        ) from error
     if path.suffix == ".pkl":
-        with open(path, "rb") as handle:
-            detector = pickle.load(handle)
         if not isinstance(detector, AnomalyDetector):
             raise ValueError(f"{str(path)!r} does not hold an adda_keras detector")
         return detector
-    if path.suffix != ".keras":
-        raise ValueError(f"a saved detector is a '.keras' or '.pkl' file; got {str(path)!r}")
-    bundle = keras.saving.load_model(path, compile=False)
     if not isinstance(bundle, DetectorBundle):
         raise ValueError(f"{str(path)!r} holds a {type(bundle).__name__}, not a detector saved by adda_keras")
     metadata = json.loads(bundle.metadata_json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from adda_keras import available_detectors, make_detector
+from adda_keras import available_detectors, load_detector, make_detector
 from adda_keras.models import VAEGAN
 
 
@@ -130,3 +130,21 @@ def test_anogan_score_does_not_depend_on_the_batch(tiny_split):
     reversed_order = detector.score_samples(x[::-1], batch_size=7)[::-1]
     np.testing.assert_allclose(one_by_one, together, rtol=1e-5)
     np.testing.assert_allclose(reversed_order, together, rtol=1e-5)
+
+
+def test_corrupt_saved_detectors_name_the_file(trained_ada, tiny_split, tmp_path):
+    good = tmp_path / "ada.keras"
+    trained_ada.save(good)
+    knn = make_detector("knn").fit(tiny_split.x_train[:32])
+    knn.save(tmp_path / "knn.pkl")
+    files = {
+        "junk.keras": b"not a zip",
+        "empty.keras": b"",
+        "truncated.keras": good.read_bytes()[: good.stat().st_size // 2],
+        "empty.pkl": b"",
+        "truncated.pkl": (tmp_path / "knn.pkl").read_bytes()[:100],
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ValueError, match=rf"{name}.*corrupt, truncated"):
+            load_detector(tmp_path / name)

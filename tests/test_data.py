@@ -208,6 +208,58 @@ def test_load_folder_dataset(tmp_path: Path) -> None:
         load_folder_dataset(tmp_path / "normal", tmp_path / "nope")
 
 
+def ramp(high: float, dtype: type) -> np.ndarray:
+    """A 12 x 10 horizontal ramp from 0 to ``high``: its mean is ``high / 2``."""
+    values = np.tile(np.linspace(0, high, 10), (12, 1))
+    return (values if np.issubdtype(dtype, np.floating) else np.rint(values)).astype(dtype)
+
+
+@pytest.mark.parametrize(
+    ("name", "pixels"),
+    [
+        ("eight_bit.png", ramp(255, np.uint8)),
+        ("sixteen_bit.png", ramp(65535, np.uint16)),
+        ("sixteen_bit.tif", ramp(65535, np.uint16)),
+        ("float.tif", ramp(1.0, np.float32)),
+    ],
+)
+def test_images_are_scaled_by_their_real_depth(tmp_path: Path, name: str, pixels: np.ndarray) -> None:
+    Image.fromarray(pixels).save(tmp_path / name)
+    for color_mode in ("grayscale", "rgb"):
+        image = load_image_folder(tmp_path, image_size=(12, 10), color_mode=color_mode)[0]
+        np.testing.assert_allclose(image[0, :, 0], np.linspace(0, 1, 10), atol=0.5 / 255)
+        assert image.min() == 0.0 and image.max() == 1.0
+
+
+def test_transparent_images_are_composited_on_the_background(tmp_path: Path) -> None:
+    alpha = ramp(255, np.uint8)
+    white_ink = np.dstack([np.full((12, 10, 3), 255, np.uint8), alpha])
+    Image.fromarray(white_ink).save(tmp_path / "white_ink.png")
+    Image.fromarray(np.dstack([np.full((12, 10), 255, np.uint8), alpha])).save(tmp_path / "white_ink_la.png")
+    for image in load_image_folder(tmp_path, image_size=(12, 10)):
+        np.testing.assert_allclose(image[0, :, 0], np.linspace(0, 1, 10), atol=0.5 / 255)
+
+    black_ink = tmp_path / "black_ink"
+    black_ink.mkdir()
+    Image.fromarray(np.dstack([np.zeros((12, 10, 3), np.uint8), alpha])).save(black_ink / "strokes.png")
+    with pytest.raises(ValueError, match=r"strokes\.png.*alpha channel only.*background=1\.0"):
+        load_image_folder(black_ink)
+    on_white = load_image_folder(black_ink, image_size=(12, 10), background=1.0)[0]
+    np.testing.assert_allclose(on_white[0, :, 0], np.linspace(1, 0, 10), atol=0.5 / 255)
+    with pytest.raises(ValueError, match="background"):
+        load_image_folder(black_ink, background=2.0)
+
+
+def test_images_without_a_defined_range_are_refused(tmp_path: Path) -> None:
+    Image.fromarray(ramp(2.0, np.float32)).save(tmp_path / "too_bright.tif")
+    with pytest.raises(ValueError, match=r"too_bright\.tif.*\[0, 1\]"):
+        load_image_folder(tmp_path)
+    (tmp_path / "too_bright.tif").unlink()
+    Image.fromarray(ramp(100_000, np.int32)).save(tmp_path / "int32.tif")
+    with pytest.raises(ValueError, match=r"int32\.tif.*8- or 16-bit"):
+        load_image_folder(tmp_path)
+
+
 # --- noise ---------------------------------------------------------------------
 
 

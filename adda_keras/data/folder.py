@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from adda_keras.validation import check_number
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -29,11 +31,18 @@ IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff")
 COLOR_MODES = {"grayscale": "L", "rgb": "RGB"}
 """Valid ``color_mode`` values and the Pillow mode each converts to."""
 
+# Pillow modes of 16-bit single-channel images, scaled by 65535.
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
+_TIFF_BITS_PER_SAMPLE = 258
+# A range of values below this is a constant image (under 1/4 of an 8-bit step).
+_CONSTANT = 1e-3
+
 
 def load_image_folder(
     directory: str | os.PathLike[str],
     image_size: tuple[int, int] = (28, 28),
     color_mode: str = "grayscale",
+    background: float = 0.0,
 ) -> np.ndarray:
     """Read every image in ``directory`` as float32 ``(N, H, W, C)`` in ``[0, 1]``.
 
@@ -43,9 +52,19 @@ def load_image_folder(
     order so that results are reproducible; hidden files are ignored and files
     with other extensions skipped. A file that cannot be decoded raises
     ``ValueError`` naming it rather than being dropped silently.
+
+    Values are scaled by each file's real depth: 8-bit images by 255, 16-bit
+    ones (PNG, TIFF) by 65535; floating-point images (TIFF) must already lie
+    in ``[0, 1]`` and are kept as they are. Transparent images (an alpha
+    channel or a palette transparency) are composited over a uniform
+    ``background`` gray level (0 = black, the default, the background of
+    MNIST-like images; 1 = white). An image whose content lies only in its
+    alpha channel (e.g. black strokes on transparency) would come out
+    constant over a black background, so it raises ``ValueError`` that
+    suggests ``background=1.0``.
     """
-    size = _check_options(image_size, color_mode)
-    return _read_folder(directory, "directory", size, color_mode)
+    size = _check_options(image_size, color_mode, background)
+    return _read_folder(directory, "directory", size, color_mode, background)
 
 
 def load_folder_dataset(
@@ -53,10 +72,12 @@ def load_folder_dataset(
     anomaly_dir: str | os.PathLike[str] | None = None,
     image_size: tuple[int, int] = (28, 28),
     color_mode: str = "grayscale",
+    background: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read a folder of normal images and an optional folder of anomalies.
 
-    Returns ``(images, labels)`` as :func:`load_image_folder` reads them, with
+    Returns ``(images, labels)`` as :func:`load_image_folder` reads them
+    (same ``image_size``, ``color_mode`` and ``background``), with
     int64 labels 0 for every image of ``normal_dir`` and 1 for every image of
     ``anomaly_dir``, so the result feeds the protocol directly as
     ``one_class_split(images, labels, normal_class=0)``.
@@ -70,18 +91,19 @@ def load_folder_dataset(
     ``anomaly_dir`` the result is only fit for training or scoring, not for an
     evaluated split.
     """
-    size = _check_options(image_size, color_mode)
-    normal = _read_folder(normal_dir, "normal_dir", size, color_mode)
+    size = _check_options(image_size, color_mode, background)
+    normal = _read_folder(normal_dir, "normal_dir", size, color_mode, background)
     parts, labels = [normal], [np.zeros(len(normal), dtype=np.int64)]
     if anomaly_dir is not None:
-        anomalies = _read_folder(anomaly_dir, "anomaly_dir", size, color_mode)
+        anomalies = _read_folder(anomaly_dir, "anomaly_dir", size, color_mode, background)
         parts.append(anomalies)
         labels.append(np.ones(len(anomalies), dtype=np.int64))
     return np.concatenate(parts), np.concatenate(labels)
 
 
-def _check_options(image_size: tuple[int, int], color_mode: str) -> tuple[int, int]:
+def _check_options(image_size: tuple[int, int], color_mode: str, background: float) -> tuple[int, int]:
     """Validate the reading options; return ``image_size`` as ``(height, width)``."""
+    check_number("background", background, 0.0, 1.0)
     if color_mode not in COLOR_MODES:
         raise ValueError(f"color_mode must be one of {tuple(COLOR_MODES)}; got {color_mode!r}")
     message = f"image_size must be a pair of positive ints (height, width); got {image_size!r}"
@@ -100,6 +122,7 @@ def _read_folder(
     name: str,
     size: tuple[int, int],
     color_mode: str,
+    background: float,
 ) -> np.ndarray:
     """Read the images of one folder; ``name`` is the argument named in errors."""
     height, width = size
@@ -109,13 +132,10 @@ def _read_folder(
     for index, path in enumerate(files):
         try:
             with Image.open(path) as opened:
-                image = opened.convert(COLOR_MODES[color_mode])
-            if image.size != (width, height):
-                image = image.resize((width, height), Image.Resampling.BILINEAR)
+                pixels = _decode(opened, color_mode, background)
         except (OSError, ValueError, Image.DecompressionBombError) as error:
             raise ValueError(f"cannot read image file {path}: {error}") from error
-        pixels = np.asarray(image, dtype=np.float32)
-        images[index] = pixels.reshape(height, width, channels) / np.float32(255.0)
+        images[index] = _resize(pixels, height, width)
     logger.info(
         "Read %d images (%dx%d, %s) from %s",
         len(files),
@@ -125,6 +145,65 @@ def _read_folder(
         directory,
     )
     return images
+
+
+def _decode(image: Image.Image, color_mode: str, background: float) -> np.ndarray:
+    """One opened image as float32 ``(h, w, C)`` in ``[0, 1]``, scaled by its real depth and mode."""
+    channels = 3 if color_mode == "rgb" else 1
+    if image.mode in _SIXTEEN_BIT_MODES or (image.mode == "I" and _bits_per_sample(image) == 16):
+        gray = np.asarray(image).astype(np.float32) / np.float32(65535.0)
+        return np.repeat(gray[..., np.newaxis], channels, axis=-1)
+    if image.mode == "F":
+        gray = np.asarray(image, dtype=np.float32)
+        low, high = (float(gray.min()), float(gray.max())) if np.isfinite(gray).all() else (np.nan, np.nan)
+        if not 0.0 <= low <= high <= 1.0:
+            raise ValueError(
+                f"a floating-point image must hold finite values in [0, 1]; got range [{low:g}, {high:g}] "
+                "(rescale it, or save it as 8- or 16-bit)"
+            )
+        return np.repeat(gray[..., np.newaxis], channels, axis=-1)
+    if image.mode.startswith("I"):
+        raise ValueError(
+            f"{image.mode!r} images ({_bits_per_sample(image) or 32}-bit integers) have no defined white level; "
+            "save them as 8- or 16-bit, or as floating point in [0, 1]"
+        )
+    transparent = image.mode in ("LA", "La", "PA", "RGBA", "RGBa") or "transparency" in image.info
+    target = COLOR_MODES[color_mode] + ("A" if transparent else "")
+    if image.mode == "P" or image.mode == "PA":
+        image = image.convert("RGBA" if transparent else "RGB")  # palette: resolve the colours first
+    pixels = np.asarray(image.convert(target), dtype=np.float32) / np.float32(255.0)
+    pixels = pixels.reshape(*pixels.shape[:2], -1)
+    if not transparent:
+        return pixels
+    colour, alpha = pixels[..., :channels], pixels[..., channels:]
+    composited = colour * alpha + np.float32(background) * (1.0 - alpha)
+    if np.ptp(composited) < _CONSTANT and np.ptp(alpha) >= _CONSTANT:
+        raise ValueError(
+            f"its content is in the alpha channel only: composited over the background gray level {background:g} "
+            "it is a constant image; pass background=1.0 (white) or another level that contrasts with it"
+        )
+    return composited
+
+
+def _bits_per_sample(image: Image.Image) -> int | None:
+    """Bits per sample of an integer image: 16 for a PNG in mode ``I``, the TIFF tag otherwise (if any)."""
+    if image.format == "PNG":
+        return 16  # PNG holds at most 16 bits per sample; older Pillow reads 16-bit PNG as mode "I"
+    bits = getattr(image, "tag_v2", {}).get(_TIFF_BITS_PER_SAMPLE)
+    if isinstance(bits, tuple):
+        bits = bits[0]
+    return int(bits) if bits else None
+
+
+def _resize(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear resize of float ``(h, w, C)`` pixels to ``(height, width, C)``, channel by channel, in float."""
+    if pixels.shape[:2] == (height, width):
+        return pixels
+    channels = [
+        Image.fromarray(np.ascontiguousarray(pixels[..., c])).resize((width, height), Image.Resampling.BILINEAR)
+        for c in range(pixels.shape[-1])
+    ]
+    return np.clip(np.stack([np.asarray(c) for c in channels], axis=-1), 0.0, 1.0)
 
 
 def _image_files(directory: str | os.PathLike[str], name: str) -> list[Path]:

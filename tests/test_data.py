@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import logging
+import socket
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +127,50 @@ def test_auto_falls_back_to_bundled(monkeypatch: pytest.MonkeyPatch, caplog: pyt
     assert data.source == "bundled" and len(data) == 10000
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("'keras'" in m for m in warnings) and any("'tfds'" in m for m in warnings)
-    assert any("bundled" in r.getMessage() for r in caplog.records if r.levelno == logging.INFO)
+    assert any("falling back to the bundled" in m for m in warnings)
+
+
+def closed_port() -> int:
+    """A local TCP port that nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture()
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No download host and no cached download: what a machine without network sees."""
+    monkeypatch.setattr(mnist, "_DOWNLOAD_ADDRESS", ("127.0.0.1", closed_port()))
+    monkeypatch.setattr(mnist, "_keras_cached", lambda: False)
+    monkeypatch.setattr(mnist, "_tfds_prepared", lambda: False)
+
+
+@pytest.mark.parametrize("source", ["keras", "tfds"])
+@pytest.mark.usefixtures("offline")
+def test_network_sources_fail_fast_offline(source: str) -> None:
+    start = time.perf_counter()
+    with pytest.raises(ConnectionError, match=r"unreachable.*--source bundled"):
+        load_mnist(source)
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.usefixtures("offline")
+def test_auto_falls_back_within_seconds_offline(caplog: pytest.LogCaptureFixture) -> None:
+    start = time.perf_counter()
+    with caplog.at_level(logging.WARNING, logger="adda_keras.data.mnist"):
+        data = load_mnist("auto")
+    assert data.source == "bundled" and time.perf_counter() - start < 10
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("unreachable" in m for m in warnings) and any("falling back to the bundled" in m for m in warnings)
+
+
+def test_reachability_probe_gives_up_after_its_timeout() -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        start = time.perf_counter()
+        problem = mnist._probe(silent.getsockname(), timeout=0.5)
+    assert problem is not None and time.perf_counter() - start < 2
 
 
 def test_auto_prefers_keras(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import functools
 import gzip
+import importlib.util
 import logging
 import os
+import socket
+import ssl
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +42,11 @@ DATA_DIR_ENV = "ADDA_KERAS_DATA_DIR"
 MNIST_SOURCES = ("auto", "keras", "tfds", "bundled")
 """Valid values of ``load_mnist(source=...)``."""
 
+REACHABILITY_TIMEOUT = 3.0
+"""Seconds that ``load_mnist`` waits for the download host before calling the network unreachable."""
+
+# Where keras.datasets and tensorflow-datasets download MNIST from.
+_DOWNLOAD_ADDRESS = ("storage.googleapis.com", 443)
 _IMAGES_FILE = "t10k-images-idx3-ubyte.gz"
 _LABELS_FILE = "t10k-labels-idx1-ubyte.gz"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -122,9 +131,15 @@ def load_mnist(source: str = "auto", data_dir: str | os.PathLike[str] | None = N
       downloads on first use.
     - ``"tfds"``: ``tensorflow_datasets`` ``"mnist"``, train + test
       (70,000 images); downloads on first use.
-    - ``"auto"``: keras, then tfds, then the bundled files; each failure is
-      logged at WARNING and the source used at INFO, and recorded in
-      :attr:`MnistData.source`.
+    - ``"auto"``: keras, then tfds, then the bundled files; each failure and
+      the fall-back to the bundled files are logged at WARNING, and the
+      source used is recorded in :attr:`MnistData.source`.
+
+    Before a download, the download host is probed with a
+    :data:`REACHABILITY_TIMEOUT`-second connection attempt: offline,
+    ``"keras"`` and ``"tfds"`` raise ``ConnectionError`` within seconds (it
+    says to use ``source="bundled"``) and ``"auto"`` falls back to the
+    bundled files, instead of waiting for the download to time out.
     """
     if source not in MNIST_SOURCES:
         raise ValueError(f"source must be one of {MNIST_SOURCES}; got {source!r}")
@@ -145,26 +160,85 @@ def load_mnist(source: str = "auto", data_dir: str | os.PathLike[str] | None = N
         logger.info("MNIST loaded from %r: %d images", name, len(data))
         return data
     data = _bundled(data_dir)
-    logger.info("MNIST loaded from the bundled test set: %d images", len(data))
+    logger.warning("MNIST: falling back to the bundled test set (%d images) in place of full MNIST", len(data))
     return data
+
+
+def _probe(address: tuple[str, int], timeout: float) -> str | None:
+    """Try a TLS connection to ``address``; ``None`` if the handshake succeeds, else why not.
+
+    A handshake, not just a TCP connection, since a proxy or firewall may
+    accept connections it never serves. The attempt runs in a daemon thread
+    so that a stalled name lookup, which ignores socket timeouts, cannot hold
+    the caller longer than ``timeout``.
+    """
+    outcome: list[str | None] = []
+
+    def connect() -> None:
+        try:
+            with socket.create_connection(address, timeout=timeout) as raw:
+                ssl.create_default_context().wrap_socket(raw, server_hostname=address[0]).close()
+        except OSError as error:
+            outcome.append(f"{type(error).__name__}: {error}")
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return outcome[0] if outcome else f"no answer within {timeout:g} s"
+
+
+def _check_download_reachable(source: str) -> None:
+    """Raise ``ConnectionError`` quickly if the MNIST download host cannot be reached."""
+    problem = _probe(_DOWNLOAD_ADDRESS, REACHABILITY_TIMEOUT)
+    if problem is not None:
+        raise ConnectionError(
+            f"MNIST source {source!r} must download MNIST from {_DOWNLOAD_ADDRESS[0]}, which is unreachable "
+            f"({problem}): the network is down or blocked. Use the MNIST test set shipped with the library "
+            "instead: --source bundled on the command line, load_mnist('bundled') in Python (10,000 images)."
+        )
+
+
+def _keras_cached() -> bool:
+    """Whether ``keras.datasets.mnist`` has its file already (then it needs no network)."""
+    home = Path(os.environ.get("KERAS_HOME", "~/.keras")).expanduser()
+    return any((base / "datasets" / "mnist.npz").is_file() for base in (home, Path("/tmp/.keras")))
+
+
+def _tfds_prepared() -> bool:
+    """Whether tensorflow-datasets has MNIST prepared locally (then it needs no network)."""
+    root = Path(os.environ.get("TFDS_DATA_DIR", "~/tensorflow_datasets")).expanduser()
+    return any((root / "mnist").glob("*/dataset_info.json"))
 
 
 def _load_keras() -> tuple[np.ndarray, np.ndarray]:
     """Full MNIST (train + test) from ``keras.datasets``, uint8 images and labels."""
+    if not _keras_cached():
+        _check_download_reachable("keras")
     import keras  # imported here: only this source needs it
 
-    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    # keras raises a bare Exception for a failed download
+    except Exception as error:  # noqa: BLE001
+        raise ConnectionError(
+            f"MNIST source 'keras' failed to download or read mnist.npz ({error}); "
+            "use --source bundled (load_mnist('bundled')) for the MNIST test set shipped with the library"
+        ) from error
     return np.concatenate([x_train, x_test]), np.concatenate([y_train, y_test])
 
 
 def _load_tfds() -> tuple[np.ndarray, np.ndarray]:
     """Full MNIST (train + test) from ``tensorflow_datasets``, uint8 images, labels."""
-    try:
-        import tensorflow_datasets as tfds  # optional dependency
-    except ImportError as error:
+    if importlib.util.find_spec("tensorflow_datasets") is None:
         raise ImportError(
             "source='tfds' needs the tensorflow-datasets package; install it or use source='keras' or source='bundled'"
-        ) from error
+        )
+    if not _tfds_prepared():
+        _check_download_reachable("tfds")
+    import tensorflow_datasets as tfds  # optional dependency
+
     dataset = tfds.load("mnist", split="train+test", batch_size=-1, as_supervised=True)
     images, labels = tfds.as_numpy(dataset)
     return images, labels

@@ -58,30 +58,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
+    """Run the command line; returns the process exit status.
+
+    A bad option, an unwritable output folder, stale results or an
+    unreachable network end the run with one ``error:`` line on stderr and
+    exit status 2 (with ``-v``, the full traceback); the commands check all
+    of these before training.
+    """
     args = build_parser().parse_args(argv)
     os.environ.setdefault("MPLBACKEND", "Agg")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    try:
+        _run(args)
+    except (ValueError, ConnectionError, ImportError) as error:
+        if args.verbose:
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run(args: argparse.Namespace) -> None:
+    """Run the parsed subcommand and print where its results went."""
     from adda_keras.experiments import DemoConfig, run_demo
     from adda_keras.reproduce import make_config, run_reproduction
 
     if args.command == "reproduce":
-        try:
-            config = make_config(
-                args.table,
-                args.preset,
-                args.digits,
-                args.seeds,
-                args.source,
-                args.noise == "on",
-                args.output,
-                args.epochs,
-            )
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        config = make_config(
+            args.table,
+            args.preset,
+            args.digits,
+            args.seeds,
+            args.source,
+            args.noise == "on",
+            args.output,
+            args.epochs,
+        )
         run_reproduction(config)
         print((config.folder / "table.md").read_text())
         print(f"results written to {config.folder.resolve()}")
@@ -96,11 +110,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             output_dir=args.output,
         )
-        try:
-            result = run_demo(config, verbose="auto" if args.verbose else 0)
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        result = run_demo(config, verbose="auto" if args.verbose else 0)
         print(result.table())
         print(f"results written to {os.path.abspath(config.output_dir)}")
-    return 0

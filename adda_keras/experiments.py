@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import platform
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, one_class_split
 from adda_keras.detectors import make_detector
 from adda_keras.evaluation import auroc, plot_examples, plot_roc
+from adda_keras.validation import check_int
 
 logger = logging.getLogger(__name__)
 
@@ -95,11 +97,22 @@ def run_demo(config: DemoConfig = DemoConfig(), verbose: int | str = 0) -> DemoR
     """Train ADA and AnoVAEGAN on one noisy-MNIST digit and compare them.
 
     Writes ``scores.csv``, ``roc.png``, ``examples.png`` and ``summary.json``
-    into ``config.output_dir``.
+    into ``config.output_dir``. Every setting and the output folder are
+    checked before the data is loaded, so a bad option or an unwritable
+    folder fails in a second, not after training.
     """
     import matplotlib.pyplot as plt
 
     start = time.perf_counter()
+    check_int("digit", config.digit, minimum=0, maximum=9)
+    if config.max_test_anomalies_per_class is not None:
+        check_int("max_test_anomalies_per_class", config.max_test_anomalies_per_class)
+    noise = BackgroundNoise(strength=config.noise_strength)
+    # Each method trains its VAEGAN with the settings chosen for it on validation data.
+    common = {"epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed}
+    ada = make_detector("ada", beta=config.beta, attention=config.attention, **common)
+    anovaegan = make_detector("anovaegan", **common)
+    out = check_output_dir(config.output_dir)
     mnist = load_mnist(config.source)
     split = one_class_split(
         mnist.images,
@@ -108,13 +121,9 @@ def run_demo(config: DemoConfig = DemoConfig(), verbose: int | str = 0) -> DemoR
         seed=config.seed,
         max_test_anomalies_per_class=config.max_test_anomalies_per_class,
     )
-    split = apply_noise(split, BackgroundNoise(strength=config.noise_strength), seed=config.seed)
+    split = apply_noise(split, noise, seed=config.seed)
     logger.info("%s", split.summary())
 
-    # Each method trains its VAEGAN with the settings chosen for it on validation data.
-    common = {"epochs": config.epochs, "batch_size": config.batch_size, "seed": config.seed}
-    ada = make_detector("ada", beta=config.beta, attention=config.attention, **common)
-    anovaegan = make_detector("anovaegan", **common)
     train_start = time.perf_counter()
     for detector in (anovaegan, ada):
         detector.fit(split.x_train, x_val=split.x_val, verbose=verbose)
@@ -128,8 +137,6 @@ def run_demo(config: DemoConfig = DemoConfig(), verbose: int | str = 0) -> DemoR
         results[name] = detector.predict(split.x_test)
     score_ms = 1000 * (time.perf_counter() - score_start) / (len(split.x_test) * len(detectors))
 
-    out = Path(config.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     files = {
         "scores": str(out / "scores.csv"),
         "roc": str(out / "roc.png"),
@@ -175,6 +182,28 @@ def run_demo(config: DemoConfig = DemoConfig(), verbose: int | str = 0) -> DemoR
     summary = {**asdict(result), "beta_effective": ada.beta_effective_, "machine": machine_info()}
     Path(files["summary"]).write_text(json.dumps(summary, indent=2, default=str))
     return result
+
+
+def check_output_dir(path: str | os.PathLike[str]) -> Path:
+    """Create the output folder ``path`` if needed and check that files can be written into it.
+
+    Raises ``ValueError`` naming the folder when it is a file, lies under a
+    file, or is not writable, so that a run fails before training rather than
+    when it saves its results.
+    """
+    folder = Path(path)
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ValueError(f"the output folder must be a folder; {blocker} is a file (choose another output folder)")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(
+            f"the output folder {folder} is not writable ({error.strerror or error}); choose another output folder"
+        ) from error
+    return folder
 
 
 def _slug(name: str) -> str:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import socket
+import time
 
 import pytest
 
 from adda_keras.cli import main
+from adda_keras.data import mnist
 from adda_keras.experiments import DemoConfig, run_demo
 
 
@@ -31,3 +35,48 @@ def test_cli_rejects_bad_options(argv, capsys):
         main(argv)
     assert exit_info.value.code == 2
     assert "error" in capsys.readouterr().err
+
+
+def one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--output", "{file}"], "is a file"),
+        (["--beta", "nan"], "beta"),
+        (["--noise-strength", "-1"], "strength"),
+        (["--seed", "-1"], "seed"),
+    ],
+)
+def test_demo_checks_everything_before_training(tmp_path, capsys, argv, message):
+    (tmp_path / "file").write_text("not a folder")
+    start = time.perf_counter()
+    assert main(["demo", "--epochs", "1", *[arg.format(file=tmp_path / "file") for arg in argv]]) == 2
+    assert message in one_error_line(capsys)
+    assert time.perf_counter() - start < 10  # no training happened
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_demo_refuses_a_read_only_output_folder(tmp_path, capsys):
+    tmp_path.chmod(0o555)
+    try:
+        assert main(["demo", "--epochs", "1", "--output", str(tmp_path / "out")]) == 2
+    finally:
+        tmp_path.chmod(0o755)
+    assert "not writable" in one_error_line(capsys)
+
+
+def test_demo_offline_names_the_network_and_the_bundled_data(tmp_path, capsys, monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()
+    monkeypatch.setattr(mnist, "_DOWNLOAD_ADDRESS", closed)
+    monkeypatch.setattr(mnist, "_keras_cached", lambda: False)
+    start = time.perf_counter()
+    assert main(["demo", "--source", "keras", "--epochs", "1", "--output", str(tmp_path)]) == 2
+    err = one_error_line(capsys)
+    assert "unreachable" in err and "--source bundled" in err and time.perf_counter() - start < 10

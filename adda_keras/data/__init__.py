@@ -26,10 +26,10 @@ from adda_keras.data.noise import (
 )
 from adda_keras.data.pipeline import check_images, check_labels, make_dataset
 from adda_keras.data.protocol import (
-    ValidationSet,
-    held_out_validation,
     AnomalySplit,
+    ValidationSet,
     apply_noise,
+    held_out_validation,
     one_class_split,
     semi_supervised_split,
 )

@@ -1,6 +1,7 @@
 // MathJax 3 configuration for pymdownx.arithmatex (generic mode) and for the
 // markdown cells of the rendered notebooks, which keep Jupyter's $...$ math.
-// Everything else on a page is left alone.
+// Everything else on a page is left alone. MathJax itself ships with the site
+// (javascripts/mathjax/, see docs/hooks_mathjax.py): no network needed.
 window.MathJax = {
   tex: {
     inlineMath: [["\\(", "\\)"], ["$", "$"]],
@@ -16,6 +17,8 @@ window.MathJax = {
     ignoreHtmlClass: ".+",
     processHtmlClass: "arithmatex|jp-MarkdownOutput",
   },
+  // One set of glyph paths per page instead of one per formula.
+  svg: { fontCache: "global" },
 };
 
 // Material for MkDocs can swap page content without a reload: typeset again.

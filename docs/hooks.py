@@ -12,24 +12,34 @@ plain file), this hook
   first ``# heading`` of each notebook), so the nav never names a missing file
   and ``mkdocs build --strict`` passes whether or not notebooks exist yet;
 * fills the ``<!-- tutorials-list -->`` marker of ``tutorials.md`` with a table
-  of the notebooks, with "Open in Colab" links built from ``extra.colab_base``;
-* rewrites links written ``[text](repo:path/in/repo)`` to the file on the
-  repository host, built from ``repo_url``, for files outside ``docs/`` (such
-  as ``results/README.md``) that the site does not contain.
+  of the notebooks (with each one's first sentence), with "Open in Colab"
+  links built from ``repo_url`` (``extra.colab_base``, which this hook sets
+  and ``overrides/main.html`` uses too; so is the header's ``repo_name``);
+* gives every notebook page the outline of its rendered headings, inline code
+  included (mkdocs-jupyter's own outline drops inline code);
+* resolves links written ``[text](repo:path/in/repo)`` to files outside
+  ``docs/``: to the site's page when the build has it (``results/README.md``,
+  which docs/hooks_results.py adds), else to the file on the repository host,
+  built from ``repo_url``.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import logging
+import posixpath
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 
 log = logging.getLogger("mkdocs.hooks.adda_keras")
 
@@ -40,6 +50,7 @@ TUTORIALS_PAGE = "tutorials.md"
 TUTORIALS_MARKER = "<!-- tutorials-list -->"
 BRANCH = "main"
 _REPO_LINK = re.compile(r"\]\(repo:([^)\s]+)\)")
+_GITHUB_URL = re.compile(r"^https://github\.com/(?P<path>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
 def _repo_root(config: MkDocsConfig) -> Path:
@@ -52,6 +63,12 @@ def notebook_paths(config: MkDocsConfig) -> list[Path]:
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.is_file() and NOTEBOOK_PATTERN.match(p.name))
+
+
+def is_notebook_page(page: Page) -> bool:
+    """Whether ``page`` is one of the tutorial notebooks that :func:`on_files` added."""
+    src_uri = page.file.src_uri
+    return src_uri.startswith(f"{NOTEBOOK_DIR}/") and NOTEBOOK_PATTERN.match(src_uri.rpartition("/")[2]) is not None
 
 
 def _markdown_lines(path: Path) -> list[str]:
@@ -78,20 +95,119 @@ def notebook_title(path: Path) -> str:
     return f"{number} · {topic.replace('_', ' ').capitalize()}"
 
 
+def _paragraphs(lines: list[str]) -> list[str]:
+    """The blank-line separated paragraphs of ``lines``, each joined into one line."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in [*lines, ""]:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(" ".join(current))
+            current = []
+    return paragraphs
+
+
 def notebook_summary(path: Path) -> str:
-    """The first sentence of the notebook's first paragraph of plain text, or ''."""
-    for line in _markdown_lines(path):
-        text = line.strip()
-        if not text or text.startswith(("#", "[![", "<", "|", "```", "!", ">")):
+    """The first sentence of the notebook's first paragraph of plain text, or ''.
+
+    A paragraph spans several source lines; the sentence is taken from the
+    whole paragraph, so it never stops at a line break (nor leaves an
+    emphasis half open).
+    """
+    for paragraph in _paragraphs(_markdown_lines(path)):
+        if paragraph.startswith(("#", "[![", "<", "|", "```", "!", ">", "- ", "* ")):
             continue
-        sentence = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+        sentence = re.split(r"(?<=[.!?])\s", paragraph, maxsplit=1)[0]
         # A "|" would split the table cell, even inside a formula: leave such a sentence out.
         return "" if "|" in sentence else sentence
     return ""
 
 
+class _NotebookHeadings(HTMLParser):
+    """The ``(level, id, text)`` of the headings of a rendered notebook's markdown cells.
+
+    Headings inside output areas (a displayed ``table.md``, say) are left
+    out, as they are from the notebook's own outline; the heading's text
+    keeps its inline code and drops the permalink anchor (``¶``).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.headings: list[tuple[int, str, str]] = []
+        self._open_divs: list[bool] = []  # per open <div>: does it start an output area?
+        self._heading: tuple[int, str, list[str]] | None = None
+        self._in_anchor = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        classes = (attributes.get("class") or "").split()
+        if tag == "div":
+            self._open_divs.append("jp-OutputArea" in classes)
+        elif re.fullmatch(r"h[1-6]", tag) and attributes.get("id") and not any(self._open_divs):
+            self._heading = (int(tag[1]), str(attributes["id"]), [])
+        elif tag == "a" and self._heading is not None and "anchor-link" in classes:
+            self._in_anchor = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div" and self._open_divs:
+            self._open_divs.pop()
+        elif tag == "a":
+            self._in_anchor = False
+        elif self._heading is not None and tag == f"h{self._heading[0]}":
+            level, anchor, parts = self._heading
+            self.headings.append((level, anchor, " ".join("".join(parts).split())))
+            self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._heading is not None and not self._in_anchor:
+            self._heading[2].append(data)
+
+
+def notebook_toc_tokens(content: str) -> list[dict[str, Any]]:
+    """Nested table-of-contents tokens (as Python-Markdown's ``toc_tokens``) of a rendered notebook.
+
+    mkdocs-jupyter builds its outline from a Markdown copy of the notebook
+    from which it deletes every inline code span, so a heading such as
+    ``## `D_G`: the detector`` appears as ": the detector" and links to an id
+    that does not exist. This outline comes from the rendered headings
+    themselves: their ids and their full text.
+    """
+    parser = _NotebookHeadings()
+    parser.feed(content)
+    roots: list[dict[str, Any]] = []
+    open_tokens: list[dict[str, Any]] = []
+    for level, anchor, text in parser.headings:
+        token = {"level": level, "id": anchor, "name": html.escape(text, quote=False), "children": []}
+        while open_tokens and open_tokens[-1]["level"] >= level:
+            open_tokens.pop()
+        (open_tokens[-1]["children"] if open_tokens else roots).append(token)
+        open_tokens.append(token)
+    return roots
+
+
+def github_path(repo_url: str) -> str:
+    """``owner/repo`` of the GitHub address ``repo_url``; :class:`PluginError` for any other address."""
+    match = _GITHUB_URL.match(repo_url.strip())
+    if match is None:
+        raise PluginError(
+            f"repo_url must be a GitHub address 'https://github.com/<owner>/<repo>' (Colab opens notebooks "
+            f"from GitHub); got {repo_url!r}"
+        )
+    return match.group("path")
+
+
+def colab_base(repo_url: str) -> str:
+    """The "Open in Colab" address of ``notebooks/`` on the ``main`` branch of the GitHub repository ``repo_url``."""
+    return f"https://colab.research.google.com/github/{github_path(repo_url)}/blob/{BRANCH}/{NOTEBOOK_DIR}/"
+
+
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Append the existing notebooks to the nav's "Tutorials" section."""
+    """Derive the Colab links and the header's repository name from ``repo_url``; list the notebooks in the nav."""
+    if config.repo_url:
+        config.extra["colab_base"] = colab_base(config.repo_url)
+        if config.repo_name in (None, "GitHub"):  # unset: MkDocs would show "GitHub"
+            config.repo_name = github_path(config.repo_url)
     entries = [{notebook_title(p): f"{NOTEBOOK_DIR}/{p.name}"} for p in notebook_paths(config)]
     for item in config.nav or []:
         if isinstance(item, dict) and TUTORIALS_SECTION in item:
@@ -147,12 +263,25 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if page.file.src_uri == TUTORIALS_PAGE and TUTORIALS_MARKER in markdown:
         markdown = markdown.replace(TUTORIALS_MARKER, tutorials_table(config))
     if "](repo:" in markdown:
-        if not config.repo_url:
-            log.warning("%s uses repo: links but mkdocs.yml sets no repo_url", page.file.src_uri)
-        else:
-            base = f"{config.repo_url.rstrip('/')}/blob/{BRANCH}/"
-            markdown = _REPO_LINK.sub(lambda m: f"]({base}{m.group(1)})", markdown)
+        markdown = _REPO_LINK.sub(lambda match: f"]({repo_link(match.group(1), page, config, files)})", markdown)
     return markdown
+
+
+def repo_link(path: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Where a ``repo:path`` link of ``page`` points: the page or file of the site, else the repository host."""
+    if files.get_file_from_path(path.split("#", 1)[0]) is not None:
+        return posixpath.relpath(path, posixpath.dirname(page.file.src_uri) or ".")
+    if not config.repo_url:
+        log.warning("%s links to repo:%s but mkdocs.yml sets no repo_url", page.file.src_uri, path)
+        return path
+    return f"{config.repo_url.rstrip('/')}/blob/{BRANCH}/{path}"
+
+
+def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Notebook pages: the table of contents from the rendered headings (see :func:`notebook_toc_tokens`)."""
+    if is_notebook_page(page):
+        page.toc = get_toc(notebook_toc_tokens(content))
+    return content
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:

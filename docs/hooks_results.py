@@ -1,0 +1,198 @@
+"""MkDocs hook: the "Results" section of the site, built from the committed ``results/`` folder.
+
+``results/`` at the repository root holds what the experiments wrote: the
+honest reading ``results/README.md``, one folder per reproduced table
+(``results/<preset>/<table>/table.md`` with ``roc_digit<N>.png`` figures
+beside it), and notes such as ``results/tuning.md``. Rather than copying
+numbers into ``docs/``, this hook, at every build,
+
+* adds every Markdown file under ``results/`` to the build as a page, and
+  every file that those pages show or link to (figures, CSVs) that lies
+  under ``results/``; ``results/README.md`` becomes ``results/``, the
+  section's first page;
+* fills the nav's "Results" section: ``results/README.md``, then one
+  sub-section per folder (its own pages, then its sub-folders; a folder with
+  a single page is that page), then the other top-level pages, each titled
+  by its first heading;
+* appends the ROC figures of a folder (``roc_*.png``) to each page of that
+  folder that does not show them already;
+* points relative links of these pages that leave ``results/`` (a script, a
+  notebook source) at the file on the repository host (``repo_url``), since
+  the site does not contain them.
+
+New files (another table, ``results/attention_tuning.md``) appear on the
+site without any change here; a page that links to a missing file fails the
+strict build.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+log = logging.getLogger("mkdocs.hooks.adda_keras.results")
+
+RESULTS_DIR = "results"
+RESULTS_SECTION = "Results"
+INDEX_PAGE = "README.md"
+FIGURES = "roc_*.png"
+BRANCH = "main"
+#: ``](target)`` and ``](target "title")`` of Markdown links and images; group 1 is the target
+_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(\s+\"[^\"]*\")?\s*\)")
+
+
+def _repo_root(config: MkDocsConfig) -> Path:
+    return Path(config.config_file_path).resolve().parent
+
+
+def result_pages(root: Path) -> list[str]:
+    """The Markdown files under ``root/results``, as repository paths, ``results/README.md`` first."""
+    folder = root / RESULTS_DIR
+    if not folder.is_dir():
+        return []
+    pages = sorted(p.relative_to(root).as_posix() for p in folder.rglob("*.md") if p.is_file())
+    index = f"{RESULTS_DIR}/{INDEX_PAGE}"
+    return sorted(pages, key=lambda page: page != index)
+
+
+def local_target(page: str, target: str) -> str | None:
+    """The repository path that the relative link ``target`` of ``page`` names; None for any other link."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", target) or target.startswith(("#", "/")):
+        return None  # an address, an anchor on the page, or a site-absolute path
+    path = target.split("#", 1)[0].split("?", 1)[0]
+    if not path:
+        return None
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
+    return None if resolved.startswith("..") else resolved
+
+
+def figures_of(root: Path, page: str) -> list[str]:
+    """The ``roc_*.png`` figures in the folder of ``page``, as repository paths, in digit order."""
+    folder = root / posixpath.dirname(page)
+
+    def digit_order(path: Path) -> tuple[int, str]:
+        numbers = re.findall(r"\d+", path.stem)
+        return (int(numbers[-1]) if numbers else -1, path.name)
+
+    return [p.relative_to(root).as_posix() for p in sorted(folder.glob(FIGURES), key=digit_order)]
+
+
+def linked_files(root: Path, page: str) -> list[str]:
+    """Files under ``results/`` other than pages that ``page`` links to or shows, and its folder's figures."""
+    text = (root / page).read_text(encoding="utf-8")
+    targets = [local_target(page, match.group(1)) for match in _LINK.finditer(text)]
+    found = {
+        target
+        for target in targets
+        if target is not None
+        and target.startswith(f"{RESULTS_DIR}/")
+        and not target.endswith(".md")
+        and (root / target).is_file()
+    }
+    return sorted(found | set(figures_of(root, page)))
+
+
+def _nav_entries(pages: list[str], folder: str) -> list[Any]:
+    """Nav entries for the pages under ``folder``: its own pages, then one entry per sub-folder."""
+    own = [page for page in pages if posixpath.dirname(page) == folder]
+    nested_paths = [page[len(folder) + 1 :] for page in pages if page.startswith(f"{folder}/")]
+    children = sorted({path.split("/", 1)[0] for path in nested_paths if "/" in path})
+    entries: list[Any] = list(own)
+    for child in children:
+        sub = f"{folder}/{child}"
+        nested = _nav_entries([page for page in pages if page.startswith(f"{sub}/")], sub)
+        entries.append(nested[0] if len(nested) == 1 and isinstance(nested[0], str) else {child: nested})
+    return entries
+
+
+def results_nav(pages: list[str]) -> list[Any]:
+    """The "Results" section: the index page, the sub-folders' sections, then the other top-level pages."""
+    entries = _nav_entries(pages, RESULTS_DIR)
+    index = [entry for entry in entries if entry == f"{RESULTS_DIR}/{INDEX_PAGE}"]
+    folders = [entry for entry in entries if not isinstance(entry, str) or posixpath.dirname(entry) != RESULTS_DIR]
+    others = [entry for entry in entries if entry not in index and entry not in folders]
+    return [*index, *folders, *others]
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """Fill the nav's "Results" section (drop it when there are no results)."""
+    pages = result_pages(_repo_root(config))
+    nav = config.nav or []
+    for position, item in enumerate(nav):
+        if isinstance(item, dict) and RESULTS_SECTION in item:
+            if pages:
+                item[RESULTS_SECTION] = results_nav(pages)
+            else:
+                log.info("no Markdown files under %s/: the %r section is left out", RESULTS_DIR, RESULTS_SECTION)
+                del nav[position]
+            break
+    else:
+        if pages:
+            log.warning("nav has no %r section; the results pages are not in the nav", RESULTS_SECTION)
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add the results pages and the files they show or link to."""
+    root = _repo_root(config)
+    wanted: list[str] = []
+    for page in result_pages(root):
+        wanted += [page, *linked_files(root, page)]
+    for src_uri in dict.fromkeys(wanted):
+        if files.get_file_from_path(src_uri) is None:
+            files.append(File(src_uri, str(root), config.site_dir, config.use_directory_urls))
+    return files
+
+
+def figure_gallery(page: str, figures: list[str]) -> str:
+    """Markdown that shows ``figures`` (repository paths) on ``page``."""
+    folder = posixpath.dirname(page)
+    images = " ".join(
+        f"![ROC curves: {Path(figure).stem}]({posixpath.relpath(figure, folder)}){{ .results-figure loading=lazy }}"
+        for figure in figures
+    )
+    return (
+        "\n\n## ROC curves\n\n"
+        "The ROC figures saved beside this page by the run that made it; each figure's title names the normal "
+        "digit (and the known anomaly, if any), its legend gives each method's AUROC.\n\n"
+        f"{images}\n"
+    )
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Results pages: show the folder's figures; send links that leave the site to the repository."""
+    src_uri = page.file.src_uri
+    if not src_uri.startswith(f"{RESULTS_DIR}/"):
+        return markdown
+    root = _repo_root(config)
+    base = f"{str(config.repo_url or '').rstrip('/')}/blob/{BRANCH}/"
+
+    def rewrite(match: re.Match[str]) -> str:
+        target = local_target(src_uri, match.group(1))
+        if target is None or files.get_file_from_path(target) is not None or not (root / target).exists():
+            return match.group(0)
+        if not config.repo_url:
+            log.warning("%s links to %s, which is not on the site, and mkdocs.yml sets no repo_url", src_uri, target)
+            return match.group(0)
+        fragment = match.group(1)[len(match.group(1).split("#", 1)[0]) :]
+        return f"]({base}{target}{fragment}{match.group(2) or ''})"
+
+    markdown = _LINK.sub(rewrite, markdown)
+    shown = {local_target(src_uri, match.group(1)) for match in _LINK.finditer(markdown)}
+    figures = [figure for figure in figures_of(root, src_uri) if figure not in shown]
+    return markdown + figure_gallery(src_uri, figures) if figures else markdown
+
+
+def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
+    """``mkdocs serve``: rebuild when a results file changes."""
+    folder = _repo_root(config) / RESULTS_DIR
+    if folder.is_dir():
+        server.watch(str(folder))
+    return server

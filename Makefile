@@ -35,9 +35,10 @@ clean:
 	rm -rf $(VENV) site outputs .pytest_cache .ruff_cache
 
 # Documentation: build the site into site/ (fails on any warning), and
-# screenshot its pages with headless Chromium into outputs/screenshots/.
+# screenshot its pages with headless Chromium into outputs/screenshots/,
+# checking each (formulas typeset, no table clipped; exit 1 on a problem).
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 screenshots: docs
-	$(PY) scripts/screenshot_docs.py
+	$(PY) scripts/screenshot_docs.py --check

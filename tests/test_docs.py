@@ -1,8 +1,12 @@
 """The documentation site builds with ``mkdocs build --strict`` and has its key pages.
 
 Two builds, a few seconds each: the repository as it is, and a scratch copy
-with a small notebook, which checks that notebooks outside ``docs/`` reach the
-site (docs/hooks.py) before the real tutorials exist.
+with a small notebook and a small ``results/`` folder, which checks that
+notebooks and results outside ``docs/`` reach the site (docs/hooks.py,
+docs/hooks_results.py) whatever they hold. Where a Chromium binary is
+installed, a few pages of the first build are also loaded in headless
+Chromium, offline, to check what a reader sees: formulas typeset, no table
+clipped (scripts/screenshot_docs.py has the probe).
 """
 
 from __future__ import annotations
@@ -10,15 +14,17 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS_PACKAGES = ("mkdocs", "material", "mkdocs_jupyter", "mkdocstrings", "mkdocstrings_handlers.python")
+DOCS_PACKAGES = ("mkdocs", "material", "mkdocs_jupyter", "mkdocstrings", "mkdocstrings_handlers.python", "mathjax")
 
 
 def _missing_packages() -> list[str]:
@@ -36,6 +42,15 @@ pytestmark = pytest.mark.skipif(
     bool(_missing_packages()),
     reason=f"documentation tools not installed ({', '.join(_missing_packages())}); `make setup` installs them",
 )
+
+
+def _load(path: Path) -> ModuleType:
+    """Import the Python file ``path`` (a docs hook or a script) as a module."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def build_site(project: Path, site: Path) -> subprocess.CompletedProcess[str]:
@@ -64,11 +79,42 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_key_pages_exist(site: Path) -> None:
-    for page in ("index.html", "method/index.html", "data/index.html", "tutorials/index.html", "reproduce/index.html"):
+    pages = ("index.html", "method/index.html", "data/index.html", "tutorials/index.html", "reproduce/index.html")
+    for page in (*pages, "results/index.html"):
         assert (site / page).is_file(), f"{page} missing from the built site"
     assert "arithmatex" in (site / "method/index.html").read_text(encoding="utf-8"), "formulas not wrapped for MathJax"
     home = (site / "index.html").read_text(encoding="utf-8")
     assert "Headline results" in home and "kNN distance (pixels)" in home, "headline results missing from the home page"
+    assert 'href="results/"' in home, "the home page should link to the site's Results page"
+    assert "blob/main/results/README.md" not in home, "the home page still sends readers to the repository"
+
+
+def test_the_site_ships_mathjax_and_loads_nothing_from_other_hosts(site: Path) -> None:
+    mathjax = site / "javascripts" / "mathjax"
+    assert (mathjax / "tex-mml-svg.js").is_file(), "MathJax is not in the site (docs/hooks_mathjax.py)"
+    assert (mathjax / "input" / "tex" / "extensions" / "boldsymbol.js").is_file(), "TeX extensions missing"
+    method = (site / "method/index.html").read_text(encoding="utf-8")
+    assert 'src="../javascripts/mathjax/tex-mml-svg.js"' in method
+    external = re.compile(r'<script[^>]*\ssrc="(?:https?:)?//|<link[^>]*\shref="(?:https?:)?//[^"]*"[^>]*stylesheet')
+    offenders = [
+        str(page.relative_to(site)) for page in site.rglob("*.html") if external.search(page.read_text("utf-8"))
+    ]
+    assert not offenders, f"pages that load a script or a stylesheet from another host: {offenders}"
+
+
+def test_the_results_section_shows_the_committed_results(site: Path) -> None:
+    """Every Markdown file under results/ is a page, and each table page shows its folder's ROC figures."""
+    for source in sorted((REPO / "results").rglob("*.md")):
+        relative = source.relative_to(REPO).with_suffix("")
+        page = site / relative.parent / "index.html" if source.name == "README.md" else site / relative / "index.html"
+        assert page.is_file(), f"{source.relative_to(REPO)} did not become a page"
+        figures = sorted(source.parent.glob("roc_*.png"))
+        html = page.read_text(encoding="utf-8")
+        for figure in figures:
+            assert f'src="../{figure.name}"' in html, f"{figure.name} is not shown on the page of {source.name}"
+            assert (site / figure.relative_to(REPO)).is_file()
+    overview = (site / "results/index.html").read_text(encoding="utf-8")
+    assert 'href="quick/table1-noisy/table/"' in overview, "results/README.md's links should stay on the site"
 
 
 def test_data_page_shows_the_noise_figure(site: Path) -> None:
@@ -104,19 +150,64 @@ def test_api_reference_covers_every_module() -> None:
     assert not missing, f"add `::: module` blocks for {missing} to a page in docs/api/ (and to the nav if it is new)"
 
 
-def test_colab_base_matches_repo_url() -> None:
-    """``extra.colab_base`` repeats ``repo_url``; the two must name the same repository."""
-    yaml = pytest.importorskip("yaml")
-    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
-    repository = config["repo_url"].removeprefix("https://github.com/").strip("/")
-    expected = f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/"
-    assert config["extra"]["colab_base"] == expected
+def test_the_repository_address_is_set_once(site: Path) -> None:
+    """``repo_url`` is the only line of mkdocs.yml that names the repository; the site's links derive from it."""
+    config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    repo_url = re.search(r"^repo_url:\s*(\S+)", config, re.MULTILINE).group(1)
+    repository = repo_url.removeprefix("https://github.com/")
+    naming = [line for line in config.splitlines() if repository in line and not line.lstrip().startswith("#")]
+    assert naming == [f"repo_url: {repo_url}"], f"mkdocs.yml names the repository elsewhere too: {naming}"
+    page = (site / "notebooks/00_overview/index.html").read_text(encoding="utf-8")
+    colab = f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/00_overview.ipynb"
+    assert f'href="{colab}" title="Open in Colab"' in page
+    hooks = _load(REPO / "docs" / "hooks.py")
+    assert (
+        hooks.colab_base("https://github.com/o/r.git")
+        == "https://colab.research.google.com/github/o/r/blob/main/notebooks/"
+    )
+    with pytest.raises(hooks.PluginError, match="GitHub address"):
+        hooks.colab_base("https://gitlab.com/o/r")
 
 
-def test_repo_links_point_to_the_repository(site: Path) -> None:
+def test_repo_links_point_to_the_site_or_the_repository(site: Path) -> None:
     html = (site / "reproduce/index.html").read_text(encoding="utf-8")
-    assert "https://github.com/adda-keras/adda_keras/blob/main/results/README.md" in html
+    assert 'href="../results/"' in html, "repo:results/README.md should lead to the site's Results page"
     assert "repo:" not in html
+
+
+def test_notebook_outline_keeps_inline_code(site: Path) -> None:
+    """The table of contents of a notebook page uses the rendered headings, ids and inline code included."""
+    html = (site / "notebooks/05_ada_semi_supervised/index.html").read_text(encoding="utf-8")
+    toc = html[html.index('data-md-component="toc"') :]
+    entries = re.findall(
+        r'<a href="#([^"]+)" class="md-nav__link">\s*<span class="md-ellipsis">\s*([^<]*?)\s*</span>', toc
+    )
+    assert entries, "no table of contents on the notebook page"
+    for anchor, title in entries:
+        assert f'id="{anchor}"' in html, f"the outline links to #{anchor}, which the page does not have"
+        assert title and title[0].isalnum(), f"outline entry {title!r} lost the start of its heading"
+    hooks = _load(REPO / "docs" / "hooks.py")
+    content = (
+        '<h1 id="t">Title<a class="anchor-link" href="#t">¶</a></h1>'
+        '<h2 id="d_g-x"><code>D_G</code>: x &amp; y<a class="anchor-link" href="#d_g-x">¶</a></h2>'
+        '<div class="jp-OutputArea"><div><h1 id="shown">A displayed table.md</h1></div></div>'
+        '<h3 id="deep">Deep</h3><h2 id="next">Next</h2>'
+    )
+    tokens = hooks.notebook_toc_tokens(content)
+    assert [(t["id"], t["name"]) for t in tokens] == [("t", "Title")]
+    children = tokens[0]["children"]
+    assert [(c["id"], c["name"]) for c in children] == [("d_g-x", "D_G: x &amp; y"), ("next", "Next")]
+    assert [c["id"] for c in children[0]["children"]] == ["deep"]
+
+
+def test_tutorial_summaries_are_whole_sentences(site: Path) -> None:
+    html = (site / "tutorials/index.html").read_text(encoding="utf-8")
+    rows = re.findall(r"<tr>\s*<td><a [^>]*>[^<]*</a></td>\s*<td>(.*?)</td>", html, re.DOTALL)
+    assert len(rows) == len(list((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+    for summary in rows:
+        text = re.sub(r"<[^>]+>", "", summary).strip()
+        assert text.endswith((".", "!", "?")), f"summary cut mid-sentence: {text!r}"
+        assert "*" not in text, f"stray emphasis marker in {text!r}"
 
 
 def test_every_notebook_has_a_page(site: Path) -> None:
@@ -130,7 +221,11 @@ def _sample_notebook(title: str) -> dict:
     """A minimal nbformat-4 notebook with one stored output (no kernel needed)."""
     return {
         "cells": [
-            {"cell_type": "markdown", "metadata": {}, "source": [f"# {title}\n", "\n", "It prints one line.\n"]},
+            {
+                "cell_type": "markdown",
+                "metadata": {},
+                "source": [f"# {title}\n", "\n", "It prints *one line\n", "of output*, then stops. More text.\n"],
+            },
             {
                 "cell_type": "code",
                 "execution_count": 1,
@@ -154,6 +249,7 @@ def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
     shutil.copytree(REPO / "adda_keras", project / "adda_keras", ignore=ignore)
     (project / "results" / "quick").mkdir(parents=True)  # the home page includes the headline results
     shutil.copy2(REPO / "results" / "quick" / "summary.md", project / "results" / "quick" / "summary.md")
+    _sample_results(project)
     (project / "notebooks").mkdir()
     (project / "notebooks" / "98_sample.ipynb").write_text(json.dumps(_sample_notebook("Sample tutorial")))
     (project / "notebooks" / "99_sample.py").write_text("# not a notebook: ignored\n")
@@ -174,3 +270,58 @@ def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
         tutorials
     )
     assert not (site / "notebooks" / "99_sample").exists()
+    assert "It prints <em>one line of output</em>, then stops." in tutorials, "summary is not the whole sentence"
+
+    # results/: every page, the figures beside a table, links that leave results/ go to the repository
+    overview = (site / "results" / "index.html").read_text(encoding="utf-8")
+    assert 'href="paper/table9/table/"' in overview and 'href="notes/"' in overview
+    assert 'href="https://github.com/adda-keras/adda_keras/blob/main/scripts/tool.py#usage"' in overview
+    table = (site / "results" / "paper" / "table9" / "table" / "index.html").read_text(encoding="utf-8")
+    shown = re.findall(r'<img [^>]*src="\.\./(roc_digit\d+\.png)"', table)
+    assert shown == ["roc_digit2.png", "roc_digit10.png"], "figures missing or not in digit order"
+    assert (site / "results" / "paper" / "table9" / "roc_digit10.png").is_file()
+    assert (site / "results" / "paper" / "runs.csv").is_file(), "a file that a results page links to is missing"
+    nav = (site / "index.html").read_text(encoding="utf-8")
+    assert nav.index("Sample results") < nav.index("A new table") < nav.index("Notes"), "Results nav out of order"
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="results/"' in home, "repo:results/README.md should lead to the site's Results page"
+
+
+def _sample_results(project: Path) -> None:
+    """A small results/ folder with pages, figures and links, as a future table would add."""
+    results = project / "results"
+    (results / "paper" / "table9").mkdir(parents=True)
+    (results / "README.md").write_text(
+        "# Sample results\n\n[The new table](paper/table9/table.md), [notes](notes.md), "
+        "[the raw runs](paper/runs.csv) and [the tool](../scripts/tool.py#usage).\n"
+    )
+    (results / "notes.md").write_text("# Notes\n\nNothing yet.\n")
+    (results / "paper" / "runs.csv").write_text("method,auroc\nada,0.5\n")
+    (results / "paper" / "table9" / "table.md").write_text(
+        "# A new table\n\n| method | mean |\n|---|---|\n| ada | 0.5 |\n"
+    )
+    png = (REPO / "docs" / "assets" / "noise.png").read_bytes()
+    for digit in (10, 2):
+        (results / "paper" / "table9" / f"roc_digit{digit}.png").write_bytes(png)
+    (project / "scripts").mkdir()
+    (project / "scripts" / "tool.py").write_text("# a script that results/README.md links to\n")
+
+
+def test_pages_render_in_a_real_browser(site: Path) -> None:
+    """Headless Chromium, offline: formulas typeset, no table or printed output clipped, full-width notebooks."""
+    shots = _load(REPO / "scripts" / "screenshot_docs.py")
+    chromium = shots.chromium_path()
+    if chromium is None:
+        pytest.skip("Chromium is not installed (Debian/Ubuntu: apt-get install chromium); the browser check is skipped")
+    pages = [
+        "method/",
+        "notebooks/04_ada_self_supervised/",
+        "notebooks/06_results/",
+        "results/quick/table1-noisy/table/",
+    ]
+    with shots.serve(site, probe=True) as base:
+        reports = {page: shots.inspect_page(chromium, base + page) for page in pages}
+    assert reports["method/"]["formulas"] >= 40, "MathJax did not typeset the method page"
+    for page, report in reports.items():
+        assert not shots.problems(report), f"{page}: {shots.problems(report)}"
+    assert reports["notebooks/06_results/"]["notebook"], "the probe did not recognise a notebook page"

@@ -3,44 +3,35 @@
 * :data:`FAST` and :func:`pick`: one switch between the real tutorial and
   a fast mode that the test suite runs (``ADDA_KERAS_FAST=1``), e.g.
   ``epochs = pick(30, fast=1)``.
-* :func:`colab_setup`: on Google Colab, fetch and install this repository
-  so that the notebook runs there as it does locally; elsewhere it does
-  nothing.
 * :func:`show_images`: a grid of images, optionally with heat maps over them.
 * :class:`AttentionHistory`: a Keras callback that records the
   discriminator's attention maps of a few fixed images during training.
 
 Each notebook's first code cell starts with a block written by
 ``scripts/sync_notebooks.py`` that holds the repository address (from
-``mkdocs.yml``'s ``repo_url``) and, on Colab, clones the repository so that
-this module can be imported at all; then it calls ``colab_setup(REPO_URL)``.
+``mkdocs.yml``'s ``repo_url``) and, on Colab, clones and installs the
+repository so that this module can be imported at all (it stops with an
+error naming the address if it cannot).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import keras
 import numpy as np
 
 from adda_keras.attention import ATTENTION_METHODS, attention_maps, check_option
-from adda_keras.data.mnist import DATA_DIR_ENV
 from adda_keras.data.pipeline import check_images
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "COLAB_CHECKOUT",
     "FAST",
     "FAST_ENV",
     "AttentionHistory",
-    "colab_setup",
-    "in_colab",
     "is_fast",
     "pick",
     "show_images",
@@ -48,9 +39,6 @@ __all__ = [
 
 FAST_ENV = "ADDA_KERAS_FAST"
 """Environment variable that switches the notebooks to fast mode (``"1"`` or ``"true"``)."""
-
-COLAB_CHECKOUT = Path("/content/adda_keras")
-"""Where :func:`colab_setup` clones the repository on Colab."""
 
 T = TypeVar("T")
 
@@ -71,44 +59,6 @@ Read once, when the module is imported; the test suite sets ``ADDA_KERAS_FAST=1`
 def pick(default: T, fast: T) -> T:
     """``fast`` in fast mode (:data:`FAST`), else ``default``: ``epochs = pick(30, fast=1)``."""
     return fast if FAST else default
-
-
-def in_colab() -> bool:
-    """Whether this Python process is a Google Colab kernel."""
-    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
-
-
-def colab_setup(repo_url: str, checkout: str | os.PathLike[str] = COLAB_CHECKOUT) -> bool:
-    """On Google Colab, install this repository; elsewhere do nothing.
-
-    On Colab: clone ``repo_url`` (shallow) into ``checkout`` unless it is
-    there already, ``pip install -e`` it without a TensorFlow extra (Colab
-    ships TensorFlow with GPU support), point ``$ADDA_KERAS_DATA_DIR`` at
-    the bundled MNIST files of the checkout and put the checkout first on
-    ``sys.path``. Safe to run twice.
-
-    Args:
-        repo_url: the repository to clone, e.g. ``https://github.com/owner/repo``
-            (the notebooks pass the address that ``scripts/sync_notebooks.py``
-            wrote from ``mkdocs.yml``).
-        checkout: where to clone it.
-
-    Returns:
-        True if it set up Colab, False if this is not Colab.
-    """
-    if not in_colab():
-        return False
-    if not isinstance(repo_url, str) or not repo_url.strip():
-        raise ValueError(f"repo_url must be the address of the repository to clone; got {repo_url!r}")
-    path = Path(checkout)
-    if not (path / "pyproject.toml").is_file():
-        subprocess.run(["git", "clone", "--quiet", "--depth", "1", repo_url, str(path)], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", str(path)], check=True)
-    os.environ[DATA_DIR_ENV] = str(path / "data" / "mnist")
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-    print(f"Colab: adda_keras installed from {repo_url} into {path}")
-    return True
 
 
 class AttentionHistory(keras.callbacks.Callback):

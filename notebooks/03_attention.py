@@ -37,24 +37,41 @@
 # %%
 # colab-setup: begin (written by scripts/sync_notebooks.py from mkdocs.yml's repo_url; do not edit)
 import os
+import subprocess
 import sys
 
 REPO_URL = "https://github.com/adda-keras/adda_keras"
-if "google.colab" in sys.modules:  # on Colab, fetch adda_keras before importing it
-    if not os.path.isdir("/content/adda_keras"):
-        os.system(f"git clone --quiet --depth 1 {REPO_URL} /content/adda_keras")
-    sys.path.insert(0, "/content/adda_keras")
+if "google.colab" in sys.modules:  # on Colab: clone and install adda_keras, or stop here and say why
+    CHECKOUT = "/content/adda_keras"
+    if not os.path.isfile(os.path.join(CHECKOUT, "pyproject.toml")):
+        clone = subprocess.run(
+            ["git", "clone", "--quiet", "--depth", "1", REPO_URL, CHECKOUT],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, rather than ask for a password
+        )
+        if clone.returncode != 0:
+            raise RuntimeError(
+                f"Colab set-up: cannot clone the adda_keras repository {REPO_URL}: {clone.stderr.strip()}\n"
+                "Set REPO_URL in this cell to a repository you can reach (your fork, say) and run it again."
+            )
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "-e", CHECKOUT], capture_output=True, text=True
+    )
+    if install.returncode != 0:
+        raise RuntimeError(
+            f"Colab set-up: cannot install adda_keras from {CHECKOUT} (a clone of {REPO_URL}):\n"
+            + install.stderr[-2000:]
+        )
+    sys.path.insert(0, CHECKOUT)
 # colab-setup: end
-from adda_keras.tutorial import FAST, AttentionHistory, colab_setup, pick, show_images
-
-colab_setup(REPO_URL)
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from adda_keras import make_detector
 from adda_keras.attention import attention_maps
 from adda_keras.data import BackgroundNoise, apply_noise, digit_support, load_mnist, one_class_split
+from adda_keras.tutorial import FAST, AttentionHistory, pick, show_images
 
 plt.rcParams["figure.dpi"] = 80
 EPOCHS = pick(30, 2)

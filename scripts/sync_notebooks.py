@@ -7,15 +7,19 @@ The repository's address is configured in one place, ``repo_url`` in
 * the "Open in Colab" badge of the header, between the markdown markers
   ``<!-- colab-badge -->`` and ``<!-- /colab-badge -->``;
 * the Colab set-up block at the top of the first code cell, between the
-  comments ``# colab-setup: begin`` and ``# colab-setup: end``: the
-  ``REPO_URL`` that ``adda_keras.tutorial.colab_setup`` installs from, and
-  the few lines that clone the repository on Colab so that ``adda_keras``
-  can be imported there at all.
+  comments ``# colab-setup: begin`` and ``# colab-setup: end``: ``REPO_URL``
+  and, on Colab only, the lines that clone that repository and
+  ``pip install -e`` it, so that ``adda_keras`` can be imported there at
+  all. If the clone or the install fails, the cell stops at once with an
+  error that names ``REPO_URL`` (rather than a ``ModuleNotFoundError`` a few
+  lines later).
 
 A notebook without the markers gets them (the badge after the ``# NN ·
-Title`` line, the block at the top of the first code cell). Then
-``jupytext --sync`` updates each ``.ipynb`` from its ``.py`` (keeping stored
-outputs) or creates it. Running the script twice changes nothing.
+Title`` line, the block at the top of the first code cell). The README's
+"Open in Colab" badges and the address it names are rewritten from
+``repo_url`` too. Then ``jupytext --sync`` updates each ``.ipynb`` from its
+``.py`` (keeping stored outputs) or creates it. Running the script twice
+changes nothing.
 
 With ``--execute NAME...`` it then runs those notebooks in default mode
 (``jupyter nbconvert --execute --inplace``, fast mode switched off), stores
@@ -27,7 +31,7 @@ figure for the notebook's "Run time" line.
 Usage::
 
     python scripts/sync_notebooks.py                        # rewrite and sync
-    python scripts/sync_notebooks.py --check                # exit 1 if a .py is out of date; write nothing
+    python scripts/sync_notebooks.py --check                # exit 1 if a .py or README.md is out of date
     python scripts/sync_notebooks.py --execute 02 03_attention   # ... then run and store these two
 """
 
@@ -45,10 +49,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 MKDOCS_FILE = ROOT / "mkdocs.yml"
+README_FILE = ROOT / "README.md"
 NOTEBOOK_PATTERN = re.compile(r"^\d\d_[A-Za-z0-9_-]+\.py$")
 BRANCH = "main"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
-COLAB_CHECKOUT = "/content/adda_keras"  # adda_keras.tutorial.COLAB_CHECKOUT
+COLAB_CHECKOUT = "/content/adda_keras"  # where the set-up block clones the repository on Colab
 
 BADGE_BEGIN = "# <!-- colab-badge -->"
 BADGE_END = "# <!-- /colab-badge -->"
@@ -58,6 +63,11 @@ _SETUP_BEGIN_PREFIX = "# colab-setup: begin"
 
 _REPO_URL_LINE = re.compile(r"^repo_url:\s*(?P<url>\S+)\s*(?:#.*)?$", re.MULTILINE)
 _GITHUB_URL = re.compile(r"^https://github\.com/(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+#: in README.md: the Colab address of a notebook, and the sentence that names the repository
+_README_COLAB = re.compile(
+    r"https://colab\.research\.google\.com/github/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/blob/[^/\s]+/notebooks/"
+)
+_README_ADDRESS = re.compile(r"(The badges point at `)https://github\.com/[^`\s]+(`)")
 
 
 #: stderr lines of TensorFlow's C++ runtime that carry no information for a reader
@@ -114,18 +124,44 @@ def badge_block(repo_url: str, notebook: str) -> list[str]:
     return [BADGE_BEGIN, f"# [![Open In Colab]({BADGE_IMAGE})]({colab_url(repo_url, notebook)})", BADGE_END]
 
 
-def setup_block(repo_url: str) -> list[str]:
-    """The code lines that start the first code cell: ``REPO_URL`` and the clone on Colab."""
+def setup_block(repo_url: str, checkout: str = COLAB_CHECKOUT) -> list[str]:
+    """The code lines that start the first code cell: ``REPO_URL``, and on Colab the clone and install.
+
+    On Colab (``google.colab`` imported) the block clones ``REPO_URL`` into
+    ``checkout`` unless a checkout is there, installs it with ``pip install
+    -e`` and puts it first on ``sys.path``; a failed clone or install raises
+    ``RuntimeError`` naming ``REPO_URL``. Elsewhere it only sets ``REPO_URL``.
+    """
     return [
         SETUP_BEGIN,
         "import os",
+        "import subprocess",
         "import sys",
         "",
         f'REPO_URL = "{repo_url}"',
-        'if "google.colab" in sys.modules:  # on Colab, fetch adda_keras before importing it',
-        f'    if not os.path.isdir("{COLAB_CHECKOUT}"):',
-        f'        os.system(f"git clone --quiet --depth 1 {{REPO_URL}} {COLAB_CHECKOUT}")',
-        f'    sys.path.insert(0, "{COLAB_CHECKOUT}")',
+        'if "google.colab" in sys.modules:  # on Colab: clone and install adda_keras, or stop here and say why',
+        f'    CHECKOUT = "{checkout}"',
+        '    if not os.path.isfile(os.path.join(CHECKOUT, "pyproject.toml")):',
+        "        clone = subprocess.run(",
+        '            ["git", "clone", "--quiet", "--depth", "1", REPO_URL, CHECKOUT],',
+        "            capture_output=True,",
+        "            text=True,",
+        '            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, rather than ask for a password',
+        "        )",
+        "        if clone.returncode != 0:",
+        "            raise RuntimeError(",
+        '                f"Colab set-up: cannot clone the adda_keras repository {REPO_URL}: {clone.stderr.strip()}\\n"',
+        '                "Set REPO_URL in this cell to a repository you can reach (your fork, say) and run it again."',
+        "            )",
+        "    install = subprocess.run(",
+        '        [sys.executable, "-m", "pip", "install", "--quiet", "-e", CHECKOUT], capture_output=True, text=True',
+        "    )",
+        "    if install.returncode != 0:",
+        "        raise RuntimeError(",
+        '            f"Colab set-up: cannot install adda_keras from {CHECKOUT} (a clone of {REPO_URL}):\\n"',
+        "            + install.stderr[-2000:]",
+        "        )",
+        "    sys.path.insert(0, CHECKOUT)",
         SETUP_END,
     ]
 
@@ -165,6 +201,13 @@ def render(text: str, repo_url: str, notebook: str) -> str:
         at = cells[0] + 1
         replaced = [*lines[:at], *setup, *lines[at:]]
     return "\n".join(replaced)
+
+
+def render_readme(text: str, repo_url: str) -> str:
+    """``text`` of README.md with its Colab badges and the address it names written from ``repo_url``."""
+    colab = f"https://colab.research.google.com/github/{github_path(repo_url)}/blob/{BRANCH}/notebooks/"
+    text = _README_COLAB.sub(colab, text)
+    return _README_ADDRESS.sub(lambda m: f"{m.group(1)}{repo_url}{m.group(2)}", text)
 
 
 def notebook_sources(folder: Path = NOTEBOOK_DIR) -> list[Path]:
@@ -235,11 +278,11 @@ def main(argv: list[str] | None = None) -> int:
         if not sources:
             raise SyncError(f"no notebooks/NN_topic.py found in {NOTEBOOK_DIR}")
         stale = []
-        for path in sources:
+        for path in [*sources, README_FILE]:
             text = path.read_text(encoding="utf-8")
-            new = render(text, repo_url, path.stem)
+            new = render_readme(text, repo_url) if path == README_FILE else render(text, repo_url, path.stem)
             if new != text:
-                stale.append(path.name)
+                stale.append(path.relative_to(ROOT).as_posix())
                 if not args.check:
                     path.write_text(new, encoding="utf-8")
     except SyncError as error:
@@ -247,10 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.check:
         for name in stale:
-            print(f"out of date: notebooks/{name} (run python scripts/sync_notebooks.py)")
+            print(f"out of date: {name} (run python scripts/sync_notebooks.py)")
         return 1 if stale else 0
     for name in stale:
-        print(f"updated notebooks/{name}")
+        print(f"updated {name}")
     if not args.no_sync:
         for path in sources:
             subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--sync", str(path)], check=True)

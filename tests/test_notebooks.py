@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -97,10 +98,9 @@ def test_generated_parts_are_up_to_date(source: Path) -> None:
 def test_first_code_cell_sets_up_colab_and_fast_mode(source: Path) -> None:
     code = [s for t, s in _cells(source) if t == "code"]
     first = code[0]
-    assert first.startswith(sync.SETUP_BEGIN)
-    assert f'REPO_URL = "{sync.read_repo_url()}"' in first
-    assert re.search(r"^from adda_keras\.tutorial import .*\bcolab_setup\b", first, re.MULTILINE)
-    assert "colab_setup(REPO_URL)" in first
+    block = "\n".join(sync.setup_block(sync.read_repo_url()))
+    assert first.startswith(block), "the Colab set-up block must open the first code cell"
+    assert re.search(r"^from adda_keras\.tutorial import .*\bFAST\b", first, re.MULTILINE)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -135,6 +135,53 @@ def test_read_repo_url_fails_clearly(tmp_path: Path) -> None:
     assert sync.read_repo_url(tmp_path / "mkdocs.yml") == "https://github.com/a/b"
 
 
+def test_readme_colab_links_follow_repo_url() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert sync.render_readme(readme, sync.read_repo_url()) == readme, "run python scripts/sync_notebooks.py"
+    moved = sync.render_readme(readme, "https://github.com/c/d")
+    assert "https://colab.research.google.com/github/c/d/blob/main/notebooks/00_overview.ipynb" in moved
+    assert "The badges point at `https://github.com/c/d`" in moved
+    assert sync.github_path(sync.read_repo_url()) not in moved, "README.md names the repository outside the badges"
+
+
+def _run_setup_block(repo_url: str, checkout: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Execute the notebooks' Colab set-up block as if on Colab; its variables."""
+    monkeypatch.setitem(sys.modules, "google.colab", ModuleType("google.colab"))
+    monkeypatch.setattr(sys, "path", list(sys.path))  # the block prepends the checkout
+    namespace: dict = {}
+    exec("\n".join(sync.setup_block(repo_url, checkout=str(checkout))), namespace)
+    return namespace
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_colab_setup_stops_at_once_naming_an_unreachable_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unreachable = "http://127.0.0.1:9/nobody/adda_keras.git"  # the discard port: the connection is refused at once
+    with pytest.raises(RuntimeError, match="cannot clone the adda_keras repository") as failure:
+        _run_setup_block(unreachable, tmp_path / "clone", monkeypatch)
+    assert unreachable in str(failure.value)
+    assert "Set REPO_URL" in str(failure.value)
+    assert not (tmp_path / "clone" / "pyproject.toml").exists()
+
+
+def test_colab_setup_reports_a_failed_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checkout = tmp_path / "clone"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text("this is not TOML [")  # a checkout that pip cannot install
+    with pytest.raises(RuntimeError, match="cannot install adda_keras") as failure:
+        _run_setup_block("https://github.com/a/b", checkout, monkeypatch)
+    assert "https://github.com/a/b" in str(failure.value)
+
+
+def test_colab_setup_block_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    namespace: dict = {}
+    exec("\n".join(sync.setup_block("http://127.0.0.1:9/unreachable")), namespace)
+    assert namespace["REPO_URL"] == "http://127.0.0.1:9/unreachable"
+    assert "CHECKOUT" not in namespace
+
+
 def test_render_inserts_then_is_idempotent() -> None:
     bare = "# %% [markdown]\n# # 07 · New\n#\n# Text.\n\n# %%\nimport numpy as np\n"
     once = sync.render(bare, "https://github.com/a/b", "07_new")
@@ -157,14 +204,6 @@ def test_fast_mode_switch() -> None:
     assert not tutorial.is_fast({"ADDA_KERAS_FAST": "0"})
     assert not tutorial.is_fast({})
     assert tutorial.pick("default", "fast") == ("fast" if tutorial.FAST else "default")
-
-
-def test_colab_setup_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch) -> None:
-    from adda_keras import tutorial
-
-    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
-    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    assert tutorial.colab_setup("https://github.com/a/b") is False
 
 
 def test_attention_history_records_every_epoch(tiny_split) -> None:

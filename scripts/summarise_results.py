@@ -45,12 +45,19 @@ def mean(values: dict[int, float]) -> float:
     return float(np.mean(list(values.values()))) if values else float("nan")
 
 
-def main() -> None:
+def named_digits(digits: list[int]) -> str:
+    """`` (digits 0, 3)`` naming ``digits``, `` (digit 3)`` for one, and nothing when there are none."""
+    if not digits:
+        return ""
+    return f" ({'digit' if len(digits) == 1 else 'digits'} {', '.join(str(d) for d in digits)})"
+
+
+def main(argv: list[str] | None = None) -> None:
     """Write the summary markdown."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--results", default="results")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     root = Path(args.results) / args.preset
     noisy, clean, semi = (load(root / name) for name in ("table1-noisy", "table1-clean", "table3-noisy"))
     lines = [f"# Headline results ({args.preset} preset)", ""]
@@ -82,8 +89,9 @@ def main() -> None:
         )
         lines += [
             "",
-            f"ADA (CAM + D) beats AnoVAEGAN on {len(wins)} of {len(ada)} digits ({wins}); by at least the paper's "
-            f"mean margin of +0.033 on {len(margin)} ({margin}). Mean difference ADA − AnoVAEGAN: "
+            f"ADA (CAM + D) beats AnoVAEGAN on {len(wins)} of {len(ada)} digits{named_digits(wins)}; by at least "
+            f"the paper's mean margin of +0.033 on {len(margin)}{named_digits(margin)}. "
+            "Mean difference ADA − AnoVAEGAN: "
             f"{mean(ada) - mean(base):+.3f} (paper: +0.033). Best classical detector on noisy MNIST: "
             f"{LABELS[best_classical]} ({mean(per_digit(noisy, best_classical, 'digit')):.3f}).",
             "",

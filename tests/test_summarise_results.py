@@ -1,0 +1,67 @@
+"""``scripts/summarise_results.py`` writes a readable headline from the reproduced tables' ``runs.csv``."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSICAL = ("isolation-forest", "ocsvm", "pca", "knn")
+
+
+def _load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("summarise_results", ROOT / "scripts" / "summarise_results.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+summarise = _load_script()
+
+
+def _write_table1(folder: Path, aurocs: dict[str, list[float]]) -> None:
+    """A table1-noisy folder with one seed: ``aurocs[method][digit]``, and the config the script reads."""
+    folder.mkdir(parents=True)
+    fields = ["table", "noise", "digit", "known_anomaly", "seed", "method", "auroc", "train_seconds"]
+    with open(folder / "runs.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        for method, values in aurocs.items():
+            for digit, auroc in enumerate(values):
+                writer.writerow({**dict.fromkeys(fields, "0"), "method": method, "digit": digit, "auroc": auroc})
+    machine = {"processor": "x86_64", "cpu_count": 2, "gpus": [], "tensorflow": "2.21.0"}
+    config = {"preset": {"seeds": [0], "epochs": 1}, "data_source_used": "bundled", "machine": machine}
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+@pytest.mark.parametrize(
+    ("digits", "text"), [([], ""), ([3], " (digit 3)"), ([0, 3, 7], " (digits 0, 3, 7)")], ids=["none", "one", "three"]
+)
+def test_named_digits(digits: list[int], text: str) -> None:
+    assert summarise.named_digits(digits) == text
+
+
+def test_the_headline_names_the_digits_and_never_prints_an_empty_list(tmp_path: Path) -> None:
+    table = tmp_path / "quick" / "table1-noisy"
+    _write_table1(table, {"ada": [0.9, 0.5, 0.8], "anovaegan": [0.8, 0.6, 0.7], **dict.fromkeys(CLASSICAL, [0.7] * 3)})
+    summarise.main(["--preset", "quick", "--results", str(tmp_path)])
+    summary = (tmp_path / "quick" / "summary.md").read_text()
+    assert "beats AnoVAEGAN on 2 of 3 digits (digits 0, 2); by at least" in summary
+    assert "mean margin of +0.033 on 2 (digits 0, 2)." in summary
+    assert "[]" not in summary and "[0, 2]" not in summary
+
+
+def test_no_win_reads_as_a_plain_count(tmp_path: Path) -> None:
+    table = tmp_path / "quick" / "table1-noisy"
+    _write_table1(table, {"ada": [0.5, 0.5], "anovaegan": [0.9, 0.9], **dict.fromkeys(CLASSICAL, [0.7] * 2)})
+    summarise.main(["--preset", "quick", "--results", str(tmp_path)])
+    summary = (tmp_path / "quick" / "summary.md").read_text()
+    assert "beats AnoVAEGAN on 0 of 2 digits; by at least the paper's mean margin of +0.033 on 0." in summary
+    assert "([])" not in summary

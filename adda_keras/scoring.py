@@ -1,4 +1,4 @@
-"""Anomaly scores of METHOD.md, one function each (higher = more anomalous).
+"""Anomaly scores of the documentation's Method page (``docs/method.md``), one function each (higher = more anomalous).
 
 The functions take tensors (or arrays) and contain no model code, so that
 each formula can be read, tested against a direct NumPy computation, and

@@ -98,8 +98,11 @@ from adda_keras.tutorial import FAST
 plt.rcParams["figure.dpi"] = 80
 PRESET = "quick"
 # results/ at the repository root; ADDA_KERAS_RESULTS points elsewhere (e.g. a copy of someone else's results)
-RESULTS = Path(os.environ.get("ADDA_KERAS_RESULTS", Path(adda_keras.__file__).resolve().parents[1] / "results"))
-print("fast mode" if FAST else "default mode", "| reading", RESULTS / PRESET)
+REPOSITORY = Path(adda_keras.__file__).resolve().parents[1]
+RESULTS = Path(os.environ.get("ADDA_KERAS_RESULTS", REPOSITORY / "results"))
+folder = (RESULTS / PRESET).resolve()
+shown = folder.relative_to(REPOSITORY) if folder.is_relative_to(REPOSITORY) else folder  # not this machine's path
+print("fast mode" if FAST else "default mode", "| reading", shown)
 
 
 # %% [markdown]

@@ -132,6 +132,7 @@ def test_api_pages_render_the_library(site: Path) -> None:
     scoring = (site / "api/scoring/index.html").read_text(encoding="utf-8")
     assert 'id="adda_keras.scoring.ada_score"' in scoring
     assert ":func:" not in scoring, "Sphinx roles were not turned into links"
+    assert "METHOD.md" not in scoring, "the scoring docs cite a file that the repository does not have"
 
 
 def test_api_reference_covers_every_module() -> None:

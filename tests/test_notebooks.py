@@ -11,6 +11,7 @@ notebook helpers of :mod:`adda_keras.tutorial`.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import sys
@@ -108,6 +109,27 @@ def test_notebooks_do_not_reimplement_the_library(source: Path) -> None:
     text = source.read_text(encoding="utf-8")
     found = [name for name in FORBIDDEN if name in text]
     assert not found, f"{source.name} re-implements library code ({found}); import it from adda_keras instead"
+
+
+#: an absolute path of the machine that ran a notebook ("/work/main/results/quick"), not part of an address
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~:/])/(?:home|root|work|tmp|Users|content|mnt|opt|private|var)/\S*")
+
+
+def _output_texts(notebook: Path) -> list[str]:
+    """The text of every stored output of ``notebook`` (streams, text/* data, tracebacks)."""
+    texts = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        for output in cell.get("outputs", []):
+            parts = [output.get("text", ""), output.get("traceback", [])]
+            parts += [value for kind, value in output.get("data", {}).items() if kind.startswith("text/")]
+            texts += ["".join(part) if isinstance(part, list) else part for part in parts]
+    return texts
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_stored_outputs_name_no_path_of_the_machine_that_ran_them(source: Path) -> None:
+    found = [path for text in _output_texts(source.with_suffix(".ipynb")) for path in ABSOLUTE_PATH.findall(text)]
+    assert not found, f"{source.stem} prints paths of the machine that ran it (show them relative): {found}"
 
 
 def test_check_output_cells_are_marked_in_the_source() -> None:

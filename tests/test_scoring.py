@@ -27,7 +27,7 @@ def batches(draw):
 
 
 def numpy_ada(x, x_hat, c, d, beta):
-    """METHOD.md: ||c*(x - x̂)||² / ||c||² - beta*D(x), residual averaged over channels."""
+    """docs/method.md: ||c*(x - x̂)||² / ||c||² - beta*D(x), residual averaged over channels."""
     r = ((x.astype(np.float64) - x_hat) ** 2).mean(-1)
     c = c.astype(np.float64)
     num = ((c**2) * r).sum((1, 2))

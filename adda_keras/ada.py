@@ -43,33 +43,36 @@ import tensorflow as tf
 from adda_keras.attention import ATTENTION_METHODS, NORMALISATIONS, attention_maps, check_option
 from adda_keras.detectors import KerasDetector, register_detector
 from adda_keras.evaluation import auroc
+from adda_keras.models.networks import UPSAMPLING_MODES
 from adda_keras.models.vaegan import VAEGAN
 from adda_keras.scoring import ada_score, attention_weighted_residual, squared_residual
 
 logger = logging.getLogger(__name__)
 
 _EPSILON = 1e-12
-#: pixel-loss weight of the VAEGAN per method, chosen on validation data
-#: (``scripts/tune_on_validation.py``, ``results/tuning.md``: normal digit 0
-#: against validation images of the known-anomaly digits). Caveat, measured
-#: after the choice: at 0.1 with ``kl_weight=1`` the KL term dominates and the
-#: posterior collapses, so every reconstruction is the same class template
-#: (notebook 03 shows it); the attention then sits on the digit, which is why
-#: ADA scored best on that validation set, but the choice did not carry over
-#: to the other digits (``results/README.md``). Scaling ``kl_weight`` with the
-#: pixel weight is the next thing to validate (``results/tuning-kl-scaled.md``).
-TUNED_PIXEL_WEIGHT = {
-    "anovaegan": 0.3,
-    "ada": 0.1,
-    "ada-cam-only": 0.1,
-    "ada-d-only": 0.1,
-    "ada-semi": 0.1,
-    "ada-cam-ano": 0.1,
+#: The VAEGAN settings shared by every VAEGAN-based score (AnoVAEGAN and the
+#: ADA ablations are scores of one trained model, as in the paper), chosen on
+#: validation data by ``scripts/tune_attention.py`` (``results/attention_tuning.md``).
+VAEGAN_DEFAULTS: dict[str, Any] = {
+    "kl_weight": 0.1,
+    "feature_weight": 0.05,
+    "pixel_weight": 1.0,
+    "gamma": 1.0,
+    "adversarial_weight": 1.0,
+    "instance_noise": 0.0,
+    "residual_swap": False,
+    "upsampling": "resize",
+    "discriminator_downsampling": 1,
+    "spectral_norm": False,
 }
+#: which images' CAMs form the attention ``c``
+ATTENTION_SOURCES = ("both", "input")
 #: settings that change the score but not the trained networks (see ``variant``)
-SCORE_SETTINGS = ("beta", "attention", "normalisation", "attention_floor")
+SCORE_SETTINGS = ("beta", "attention", "normalisation", "attention_floor", "attention_sources")
 #: candidate β (in spread units) when labelled validation anomalies exist
 BETA_GRID = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+#: fewest normal validation images on which β's spread ratio is measured (else x_train is used)
+MIN_SPREAD_IMAGES = 10
 
 PartsFn = Callable[[tf.Tensor], dict[str, tf.Tensor]]
 
@@ -81,6 +84,7 @@ def compile_vaegan_parts(
     attention: str,
     normalisation: str,
     attention_floor: float = 0.0,
+    attention_sources: str = "both",
 ) -> PartsFn:
     """Compile the one forward pass that every VAEGAN-based score needs.
 
@@ -90,8 +94,10 @@ def compile_vaegan_parts(
     attention-weighted residual. One discriminator gives self-supervised
     ADA; ``[D_G, D_ano]`` gives the semi-supervised ensemble.
     ``attention_floor`` is added to ``c`` everywhere (see
-    :class:`VAEGANDetector`).
+    :class:`VAEGANDetector`); ``attention_sources="input"`` drops the
+    ``CAM(x̂)`` half from ``c`` (it is still returned for plots).
     """
+    check_option("attention sources", attention_sources, ATTENTION_SOURCES)
 
     @tf.function(input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
     def parts(images: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -104,7 +110,9 @@ def compile_vaegan_parts(
             normal_probability += tf.sigmoid(logit[:, 0])
             attention_input += attention_maps(discriminator, images, attention, normalisation=normalisation)
             attention_rec += attention_maps(discriminator, reconstruction, attention, normalisation=normalisation)
-        combined = attention_input + attention_rec + attention_floor
+        combined = attention_input + attention_floor
+        if attention_sources == "both":
+            combined += attention_rec
         return {
             "reconstruction": reconstruction,
             "attention": combined,
@@ -125,6 +133,33 @@ def weighted_residual_map(images: tf.Tensor, reconstructions: tf.Tensor, attenti
     return tf.where(mean_weight > _EPSILON, weights * residual / tf.maximum(mean_weight, _EPSILON), residual)
 
 
+def check_vaegan_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Validate the VAEGAN settings of a detector; return them with canonical types.
+
+    Loss weights and ``instance_noise`` must be finite and >= 0,
+    ``upsampling`` one of :data:`~adda_keras.models.networks.UPSAMPLING_MODES`,
+    ``discriminator_downsampling`` 0, 1 or 2 and ``spectral_norm`` a bool.
+    """
+    checked = dict(settings)
+    for name in ("kl_weight", "feature_weight", "pixel_weight", "gamma", "adversarial_weight", "instance_noise"):
+        value = checked[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not np.isfinite(value):
+            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+        if value < 0:
+            raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+        checked[name] = float(value)
+    check_option("upsampling", checked["upsampling"], UPSAMPLING_MODES)
+    downsampling = checked["discriminator_downsampling"]
+    if isinstance(downsampling, bool) or downsampling not in (0, 1, 2):
+        raise ValueError(f"discriminator_downsampling must be 0, 1 or 2; got {downsampling!r}")
+    checked["discriminator_downsampling"] = int(downsampling)
+    for name in ("spectral_norm", "residual_swap"):
+        if not isinstance(checked[name], (bool, np.bool_)):
+            raise ValueError(f"{name} must be True or False; got {checked[name]!r}")
+        checked[name] = bool(checked[name])
+    return checked
+
+
 class _AttentionDetector(KerasDetector):
     """Shared settings and scoring plumbing of the VAEGAN-based detectors."""
 
@@ -138,31 +173,25 @@ class _AttentionDetector(KerasDetector):
         attention: str = "cam",
         normalisation: str = "max",
         attention_floor: float = 0.0,
-        kl_weight: float = 1.0,
-        feature_weight: float = 1.0,
-        pixel_weight: float | None = None,
-        gamma: float = 1.0,
-        adversarial_weight: float = 1.0,
+        attention_sources: str = "both",
         **params: Any,
     ) -> None:
+        vaegan_settings = {**VAEGAN_DEFAULTS, **{k: params.pop(k) for k in VAEGAN_DEFAULTS if k in params}}
         super().__init__(method, **params)
         check_option("attention method", attention, ATTENTION_METHODS)
         check_option("normalisation", normalisation, NORMALISATIONS)
+        check_option("attention sources", attention_sources, ATTENTION_SOURCES)
         if not (np.isfinite(beta) and beta >= 0):
             raise ValueError(f"beta must be a finite number >= 0; got {beta!r}")
         self.beta = float(beta)
         self.attention = attention
         self.normalisation = normalisation
+        self.attention_sources = attention_sources
         if not (np.isfinite(attention_floor) and attention_floor >= 0):
             raise ValueError(f"attention_floor must be a finite number >= 0; got {attention_floor!r}")
         self.attention_floor = float(attention_floor)
-        self.loss_weights = {
-            "kl_weight": float(kl_weight),
-            "feature_weight": float(feature_weight),
-            "pixel_weight": float(TUNED_PIXEL_WEIGHT[method] if pixel_weight is None else pixel_weight),
-            "gamma": float(gamma),
-            "adversarial_weight": float(adversarial_weight),
-        }
+        #: the VAEGAN's architecture and loss settings (keys of :data:`VAEGAN_DEFAULTS`)
+        self.vaegan_settings = check_vaegan_settings(vaegan_settings)
         #: std(attention term) / std(D term) on normal validation images, measured at fit time
         self.spread_ratio_: float | None = None
         self._parts_fn: PartsFn | None = None
@@ -175,7 +204,8 @@ class _AttentionDetector(KerasDetector):
             "attention": self.attention,
             "normalisation": self.normalisation,
             "attention_floor": self.attention_floor,
-            **self.loss_weights,
+            "attention_sources": self.attention_sources,
+            **self.vaegan_settings,
         }
 
     def _train_vaegan(
@@ -188,7 +218,7 @@ class _AttentionDetector(KerasDetector):
     ) -> VAEGAN:
         shape = x_train.shape[1:]
         return self._fit_model(
-            lambda: VAEGAN.build_default(shape, self.latent_dim, seed=self.seed, **self.loss_weights),
+            lambda: VAEGAN.build_default(shape, self.latent_dim, seed=self.seed, **self.vaegan_settings),
             x_train,
             x_val,
             x_known,
@@ -216,7 +246,13 @@ class _AttentionDetector(KerasDetector):
         if self._parts_fn is None:
             model, discriminators = self._scoring_networks()
             self._parts_fn = compile_vaegan_parts(
-                model, discriminators, self.image_shape_, self.attention, self.normalisation, self.attention_floor
+                model,
+                discriminators,
+                self.image_shape_,
+                self.attention,
+                self.normalisation,
+                self.attention_floor,
+                self.attention_sources,
             )
         return self._parts_fn
 
@@ -260,12 +296,45 @@ class _AttentionDetector(KerasDetector):
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
         """The VAEGAN that reconstructs and the discriminators that attend."""
 
+    def _spread_reference(self, x_train: np.ndarray, x_val: np.ndarray | None) -> np.ndarray:
+        """The normal images on which β's spread ratio is measured: ``x_val``, else ``x_train``.
+
+        A spread over a handful of images is 0 or noise (one image gives a
+        ratio of 0, which would silently drop the D term), so an ``x_val`` of
+        fewer than :data:`MIN_SPREAD_IMAGES` images is replaced by
+        ``x_train``, with a warning.
+        """
+        if x_val is None:
+            return x_train
+        if len(x_val) < MIN_SPREAD_IMAGES:
+            logger.warning(
+                "x_val holds %d image(s), fewer than the %d needed to measure beta's spread ratio (on so few "
+                "images the D term would get a weight of about 0, or noise); measuring it on x_train instead",
+                len(x_val),
+                MIN_SPREAD_IMAGES,
+            )
+            return x_train
+        return x_val
+
     def _spread_ratio(self, x_reference: np.ndarray) -> float:
-        """``std(attention term) / std(D term)`` on normal reference images."""
+        """``std(attention term) / std(D term)`` on normal reference images; warns when it cannot be measured."""
         parts = self._batched_parts(x_reference)
         spread_attention = float(np.std(parts["weighted_residual"]))
         spread_d = float(np.std(parts["normal_probability"]))
+        if spread_attention <= _EPSILON or spread_d <= _EPSILON:
+            logger.warning(
+                "beta's spread ratio is degenerate on %d reference image(s) (std of the attention term %.3g, "
+                "of D(x) %.3g): the D term of the score gets %s weight",
+                len(x_reference),
+                spread_attention,
+                spread_d,
+                "no" if spread_attention <= _EPSILON else "an overwhelming",
+            )
         return spread_attention / max(spread_d, _EPSILON)
+
+    def _loss_settings(self) -> dict[str, float]:
+        """The settings that :class:`VAEGAN`'s constructor takes (not the builders')."""
+        return {k: v for k, v in self.vaegan_settings.items() if k in VAEGAN.hyperparameter_names}
 
     def _ada(self, images: tf.Tensor, parts: dict[str, tf.Tensor], beta: float) -> tuple[tf.Tensor, tf.Tensor]:
         score = ada_score(images, parts["reconstruction"], parts["attention"], parts["normal_probability"], beta)
@@ -301,11 +370,15 @@ class VAEGANDetector(_AttentionDetector):
     background*, which the attention masks out; a floor keeps some weight
     on every pixel (0.1–0.5 of the attention's peak of 2 per discriminator),
     and a very large floor turns the attention term into the plain pixel
-    residual. Loss weights of the VAEGAN (see
-    :class:`~adda_keras.models.vaegan.VAEGAN`): ``kl_weight``,
-    ``feature_weight``, ``pixel_weight`` (default: the value chosen for the
-    method on validation data, :data:`TUNED_PIXEL_WEIGHT`), ``gamma``,
-    ``adversarial_weight``.
+    residual; ``attention_sources`` (``"both"``: ``c = CAM(x) + CAM(x̂)`` as
+    in the paper; ``"input"``: ``CAM(x)`` alone).
+    The VAEGAN (defaults in :data:`VAEGAN_DEFAULTS`, chosen on validation
+    data): loss weights ``kl_weight``, ``feature_weight``, ``pixel_weight``,
+    ``gamma``, ``adversarial_weight``, ``instance_noise`` and
+    ``residual_swap`` (see
+    :class:`~adda_keras.models.vaegan.VAEGAN`); the decoder's ``upsampling``,
+    the discriminator's ``discriminator_downsampling`` (strided layers: 1
+    gives a 14x14 CAM on 28x28 images) and ``spectral_norm``.
     Training (see :class:`~adda_keras.detectors.KerasDetector`): ``epochs``
     (30, about a minute for 600 MNIST images on 2 CPU cores), ``batch_size``,
     ``latent_dim``, ``learning_rate``, ``seed``, ``distribute``,
@@ -335,7 +408,7 @@ class VAEGANDetector(_AttentionDetector):
         self.model_ = self._train_vaegan(x_train, x_val, None, callbacks, verbose)
         self.image_shape_ = tuple(x_train.shape[1:])
         self._parts_fn = None
-        self.spread_ratio_ = self._spread_ratio(x_val if x_val is not None else x_train)
+        self.spread_ratio_ = self._spread_ratio(self._spread_reference(x_train, x_val))
         logger.info("beta=%g -> raw D weight %.4g", self.beta, self.beta_effective_)
         return self
 
@@ -360,7 +433,9 @@ class VAEGANDetector(_AttentionDetector):
 
     def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
         super()._restore(networks, state)
-        self.model_ = VAEGAN(networks["encoder"], networks["decoder"], networks["discriminator"], **self.loss_weights)
+        self.model_ = VAEGAN(
+            networks["encoder"], networks["decoder"], networks["discriminator"], **self._loss_settings()
+        )
 
 
 SEMI_SUPERVISED_METHODS = ("ada-semi", "ada-cam-ano")
@@ -416,7 +491,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
         ).discriminator
         self.image_shape_ = tuple(x_train.shape[1:])
         self._parts_fn = None
-        reference = x_val if x_val is not None else x_train
+        reference = self._spread_reference(x_train, x_val)
         self.spread_ratio_ = ratio = self._spread_ratio(reference)
         self.beta_selected_ = self.beta
         if others["x_val_known"] is not None and self.method == "ada-semi":
@@ -458,6 +533,6 @@ class SemiSupervisedADADetector(_AttentionDetector):
         super()._restore(networks, state)
         self.beta_selected_ = state["beta_selected"]
         self.model_g_ = VAEGAN(
-            networks["encoder"], networks["decoder"], networks["discriminator_g"], **self.loss_weights
+            networks["encoder"], networks["decoder"], networks["discriminator_g"], **self._loss_settings()
         )
         self.discriminator_ano_ = networks["discriminator_ano"]

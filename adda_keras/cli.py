@@ -53,6 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--source", choices=MNIST_SOURCES, help="override the preset's MNIST source")
     reproduce.add_argument("--epochs", type=_positive_int, help="override the preset's training epochs")
     reproduce.add_argument("--noise", choices=("on", "off"), default="on", help="background noise (default on)")
+    reproduce.add_argument(
+        "--noise-strength", type=float, help="background noise strength > 0 (default: the preset's, 1.0)"
+    )
+    reproduce.add_argument(
+        "--noise-seed", type=int, help="seed of the background noise (default: each unit's split seed)"
+    )
+    reproduce.add_argument("--methods", nargs="+", metavar="NAME", help="report only these methods of the table")
+    reproduce.add_argument(
+        "--overwrite", action="store_true", help="recompute finished units that were made with other settings"
+    )
     reproduce.add_argument("--output", default="results", help="output folder (default results)")
     return parser
 
@@ -95,6 +105,10 @@ def _run(args: argparse.Namespace) -> None:
             args.noise == "on",
             args.output,
             args.epochs,
+            noise_strength=args.noise_strength,
+            noise_seed=args.noise_seed,
+            methods=args.methods,
+            overwrite=args.overwrite,
         )
         run_reproduction(config)
         print((config.folder / "table.md").read_text())

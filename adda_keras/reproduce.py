@@ -10,8 +10,14 @@ of the table on the same splits and seeds and writes, into
   std over seeds, with the configuration and the machine;
 * ``roc_digit<k>.png`` — ROC curves per normal digit (first seed);
 * ``config.json`` — the preset, the options, library versions and machine;
-* ``units/`` — one file per finished (digit, seed) unit; a rerun skips
-  finished units, so an interrupted run resumes where it stopped.
+* ``units/`` — one file per finished (digit, seed) unit with its rows and the
+  fingerprint of every setting that produced it; a rerun reuses finished units
+  whose fingerprint matches, so an interrupted run resumes where it stopped,
+  and refuses (naming the differing settings) when it does not, unless
+  ``overwrite`` asks to recompute them.
+
+Non-default noise settings get their own folder (``table1-noisy-s0.5``,
+``table1-noisy-nseed7``), so robustness runs never mix with the main table.
 
 Table 1 (one-class): normal digit 0–9; AnoVAE, AnoGAN, AnoVAEGAN and the
 ADA ablations, plus IsolationForest, OneClassSVM, PCA and kNN on pixels.
@@ -33,11 +39,20 @@ from typing import Any
 
 import numpy as np
 
-from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, one_class_split, semi_supervised_split
+from adda_keras.data import (
+    MNIST_SOURCES,
+    BackgroundNoise,
+    apply_noise,
+    load_mnist,
+    one_class_split,
+    semi_supervised_split,
+)
 from adda_keras.data.protocol import AnomalySplit
 from adda_keras.detectors import AnomalyDetector, make_detector
+from adda_keras.diagnostics import diagnose
 from adda_keras.evaluation import auroc, plot_roc
-from adda_keras.experiments import machine_info
+from adda_keras.experiments import check_output_dir, machine_info
+from adda_keras.validation import check_int, check_number, check_seed
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +60,10 @@ CLASSICAL = ("isolation-forest", "ocsvm", "pca", "knn")
 TABLE1_METHODS = ("anovae", "anogan", "anovaegan", "ada-d-only", "ada-cam-only", "ada", *CLASSICAL)
 TABLE3_METHODS = ("ada", "cnn-regression", "ada-cam-ano", "ada-semi", *CLASSICAL)
 TABLE3_KNOWN = (1, 3, 5, 7, 9)
+#: Table 1's scores of the one self-supervised VAEGAN trained per unit
+VAEGAN_SCORES = ("anovaegan", "ada-d-only", "ada-cam-only", "ada")
+#: arrays of a unit's curves file that are not a method's scores
+_CURVE_KEYS = ("y_test", "test_classes")
 
 #: display names in the paper's tables
 LABELS = {
@@ -126,18 +145,42 @@ PRESETS = {
 
 @dataclass(frozen=True)
 class ReproduceConfig:
-    """One reproduction command: a table, a preset and the options that override it."""
+    """One reproduction command: a table, a preset and the options that override it.
+
+    ``noise_seed`` (``None``: each unit's split seed) seeds the background
+    noise; ``methods`` (``None``: every method of the table) filters the
+    methods reported; ``overwrite`` recomputes finished units made with other
+    settings instead of refusing them.
+    """
 
     table: int
     preset: Preset
     digits: tuple[int, ...]
     noise: bool = True
     output_dir: str = "results"
+    noise_seed: int | None = None
+    methods: tuple[str, ...] | None = None
+    overwrite: bool = False
+
+    @property
+    def selected_methods(self) -> tuple[str, ...]:
+        """The methods this run reports, in the table's order."""
+        every = TABLE1_METHODS if self.table == 1 else TABLE3_METHODS
+        return tuple(m for m in every if self.methods is None or m in self.methods)
 
     @property
     def table_name(self) -> str:
-        """``table1-noisy``, ``table1-clean``, ``table3-noisy``..."""
-        return f"table{self.table}-{'noisy' if self.noise else 'clean'}"
+        """``table1-noisy``, ``table1-clean``, ``table3-noisy``...; other noise settings add a suffix.
+
+        ``-s0.5`` marks a noise strength other than the preset's and
+        ``-nseed7`` a fixed noise seed, so such runs get their own folder.
+        """
+        name = f"table{self.table}-{'noisy' if self.noise else 'clean'}"
+        if self.noise and self.preset.noise_strength != PRESETS[self.preset.name].noise_strength:
+            name += f"-s{self.preset.noise_strength:g}"
+        if self.noise and self.noise_seed is not None:
+            name += f"-nseed{self.noise_seed}"
+        return name
 
     @property
     def folder(self) -> Path:
@@ -154,11 +197,19 @@ def make_config(
     noise: bool = True,
     output_dir: str = "results",
     epochs: int | None = None,
+    noise_strength: float | None = None,
+    noise_seed: int | None = None,
+    methods: Sequence[str] | None = None,
+    overwrite: bool = False,
 ) -> ReproduceConfig:
     """Validate the options and build a :class:`ReproduceConfig`.
 
     ``digits`` are normal digits for Table 1 and known-anomaly digits for
-    Table 3 (whose normal digit is always 0, as in the paper).
+    Table 3 (whose normal digit is always 0, as in the paper). Repeated
+    digits, seeds or methods are dropped with a warning (each unit runs
+    once). ``noise_strength`` (default: the preset's) and ``noise_seed``
+    (default: the split seed) need the noise on; ``methods`` must be methods
+    of the table. Every problem raises ``ValueError`` naming the option.
     """
     if table not in (1, 3):
         raise ValueError(f"table must be 1 or 3; got {table!r}")
@@ -166,47 +217,198 @@ def make_config(
         raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     chosen = PRESETS[preset]
     if seeds is not None:
-        chosen = replace(chosen, seeds=tuple(int(s) for s in seeds))
+        seeds = _unique("seeds", [check_seed("seeds", s) for s in seeds])
+        if not seeds:
+            raise ValueError("seeds must hold at least one seed")
+        chosen = replace(chosen, seeds=seeds)
     if source is not None:
+        if source not in MNIST_SOURCES:
+            raise ValueError(f"source must be one of {MNIST_SOURCES}; got {source!r}")
         chosen = replace(chosen, source=source)
     if epochs is not None:
-        chosen = replace(chosen, epochs=int(epochs))
+        chosen = replace(chosen, epochs=check_int("epochs", epochs))
+    if (noise_strength is not None or noise_seed is not None) and not noise:
+        raise ValueError("noise_strength and noise_seed (--noise-strength, --noise-seed) need the noise on")
+    if noise_strength is not None:
+        try:
+            chosen = replace(chosen, noise_strength=check_number("noise_strength", noise_strength, open_low=True))
+        except ValueError as error:
+            raise ValueError(f"{error} (for clean images turn the noise off: --noise off)") from None
+    if noise_seed is not None:
+        noise_seed = check_seed("noise_seed", noise_seed)
     default_digits = tuple(range(10)) if table == 1 else TABLE3_KNOWN
-    digits = tuple(int(d) for d in (digits if digits is not None else default_digits))
     valid = range(10) if table == 1 else range(1, 10)
-    bad = [d for d in digits if d not in valid]
-    if bad or not digits:
+    given = list(digits if digits is not None else default_digits)
+    bad = [d for d in given if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d not in valid]
+    if bad or not given:
         raise ValueError(
             f"digits for table {table} must be "
             f"{'normal digits 0-9' if table == 1 else 'known-anomaly digits 1-9 (the normal digit is 0)'}; got {bad}"
         )
-    return ReproduceConfig(table, chosen, digits, noise, output_dir)
+    digits = _unique("digits", [int(d) for d in given])
+    if methods is not None:
+        every = TABLE1_METHODS if table == 1 else TABLE3_METHODS
+        unknown = [m for m in methods if m not in every]
+        if unknown or not methods:
+            raise ValueError(f"methods for table {table} must be among {', '.join(every)}; got {unknown or []}")
+        methods = _unique("methods", list(methods))
+    return ReproduceConfig(table, chosen, digits, noise, output_dir, noise_seed, methods, overwrite)
+
+
+def _unique(name: str, values: list[Any]) -> tuple[Any, ...]:
+    """``values`` without repeats, in first-seen order; a repeat is reported with a warning."""
+    unique = tuple(dict.fromkeys(values))
+    if len(unique) < len(values):
+        repeated = sorted({v for v in values if values.count(v) > 1}, key=values.index)
+        logger.warning("%s repeat %s; each is used once: %s", name, repeated, list(unique))
+    return unique
 
 
 def run_reproduction(config: ReproduceConfig, progress: bool = True) -> list[dict[str, Any]]:
-    """Run (or resume) every unit of the table, then write the CSV, table, plots and configuration."""
+    """Run (or resume) every unit of the table, then write the CSV, table, plots and configuration.
+
+    Before any training (and, unless the source is ``"auto"``, before
+    loading the data) it checks that the output folder is writable and that
+    every finished unit in it was made with this configuration
+    (:func:`unit_fingerprint`); a unit made otherwise raises ``ValueError``
+    naming the differing settings, or is recomputed if ``config.overwrite``.
+    """
     from tqdm.auto import tqdm
 
     folder = config.folder
-    (folder / "units").mkdir(parents=True, exist_ok=True)
-    mnist = load_mnist(config.preset.source)
+    check_output_dir(folder / "units")
     units = [(digit, seed) for digit in config.digits for seed in config.preset.seeds]
+    # "auto" is known only once loaded (offline it falls back in seconds); other sources are checked first
+    mnist = load_mnist("auto") if config.preset.source == "auto" else None
+    source = config.preset.source if mnist is None else mnist.source
+    fingerprints = {unit: unit_fingerprint(config, *unit, source=source) for unit in units}
+    stale = _stale_units(config, fingerprints)
+    if stale and not config.overwrite:
+        grouped: dict[str, list[str]] = {}
+        for unit, differences in stale.items():
+            grouped.setdefault(differences, []).append(_unit_path(folder, *unit).stem)
+        raise ValueError(
+            f"finished units in {folder / 'units'} were made with other settings, so their results would be stale: "
+            + "; ".join(f"{', '.join(names)}: {differences}" for differences, names in grouped.items())
+            + ". Rerun with --overwrite (overwrite=True) to recompute them, or choose another --output folder"
+        )
+    if mnist is None:
+        mnist = load_mnist(source)
+    selected = set(config.selected_methods)
     started = time.perf_counter()
     for digit, seed in tqdm(units, desc=config.table_name, disable=not progress, unit="run"):
-        path = folder / "units" / f"digit{digit}-seed{seed}.json"
-        if path.exists():
+        path = _unit_path(folder, digit, seed)
+        if path.exists() and (digit, seed) not in stale:
             continue
         runner = _run_table1_unit if config.table == 1 else _run_table3_unit
         rows, curves = runner(config, mnist.images, mnist.labels, digit, seed)
+        rows = [row for row in rows if row["method"] in selected]
+        curves = {key: value for key, value in curves.items() if key in selected or key in _CURVE_KEYS}
         np.savez_compressed(path.with_suffix(".npz"), **curves)
-        _write_atomically(path, json.dumps(rows, indent=1))
-    rows = [
-        row
-        for digit, seed in units
-        for row in json.loads((folder / "units" / f"digit{digit}-seed{seed}.json").read_text())
-    ]
+        unit = {"fingerprint": fingerprints[digit, seed], "rows": rows}
+        _write_atomically(path, json.dumps(unit, indent=1))
+    rows = [row for digit, seed in units for row in json.loads(_unit_path(folder, digit, seed).read_text())["rows"]]
     _write_outputs(config, rows, units, mnist.source, time.perf_counter() - started)
     return rows
+
+
+def unit_fingerprint(config: ReproduceConfig, digit: int, seed: int, source: str | None = None) -> dict[str, Any]:
+    """Every setting that determines one (digit, seed) unit's results, as JSON-able values.
+
+    The table, digit and seed, the MNIST source the data came from
+    (``source``, the one ``"auto"`` resolved to; default the preset's), the
+    noise (on/off, strength, the seed it is drawn with), the preset's other
+    fields (epochs, search steps, test anomalies, known anomalies), the
+    methods reported, and the constructor parameters (``get_params()``) of
+    each method's detector. A finished unit is reused only when its stored
+    fingerprint equals this one.
+    """
+    preset = {key: value for key, value in asdict(config.preset).items() if key not in ("seeds", "source")}
+    fingerprint = {
+        "table": config.table,
+        "digit": digit,
+        "seed": seed,
+        "source": config.preset.source if source is None else source,
+        "noise": config.noise,
+        "noise_seed": _noise_seed(config, seed) if config.noise else None,
+        "preset": preset,
+        "methods": list(config.selected_methods),
+        "detectors": {
+            method: make_detector(method, **detector_kwargs(config, method, seed)).get_params()
+            for method in config.selected_methods
+        },
+    }
+    return json.loads(json.dumps(fingerprint))
+
+
+def detector_kwargs(config: ReproduceConfig, method: str, seed: int) -> dict[str, Any]:
+    """The constructor arguments of ``method``'s detector in the unit of ``seed``."""
+    if method in CLASSICAL:
+        return {"seed": seed}
+    kwargs: dict[str, Any] = {"epochs": config.preset.epochs, "seed": seed}
+    if method == "anogan":
+        kwargs["search_steps"] = config.preset.anogan_search_steps
+    return kwargs
+
+
+def _unit_path(folder: Path, digit: int, seed: int) -> Path:
+    return folder / "units" / f"digit{digit}-seed{seed}.json"
+
+
+def _stale_units(config: ReproduceConfig, fingerprints: dict[tuple[int, int], dict[str, Any]]) -> dict[Any, str]:
+    """The finished units whose stored fingerprint differs from this run's, with the differences in words."""
+    stale = {}
+    for unit, fingerprint in fingerprints.items():
+        path = _unit_path(config.folder, *unit)
+        if not path.exists():
+            continue
+        try:
+            stored = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            stale[unit] = f"unreadable ({error})"
+            continue
+        if not isinstance(stored, dict) or "fingerprint" not in stored:
+            stale[unit] = "made by an older version that recorded no settings"
+        elif stored["fingerprint"] != fingerprint:
+            stale[unit] = _differences(stored["fingerprint"], fingerprint)
+    return stale
+
+
+def _differences(stored: dict[str, Any], current: dict[str, Any]) -> str:
+    """The settings in which two fingerprints differ, in words.
+
+    ``"preset.epochs 1 (now 3), detector epochs 1 (now 3) for anovae, ada"``:
+    a detector parameter that changed alike for several methods is named once.
+    """
+    old, new = _flatten(stored), _flatten(current)
+    missing = "(not set)"
+    changed = [key for key in sorted(set(old) | set(new)) if old.get(key, missing) != new.get(key, missing)]
+    words = [
+        f"{key} {json.dumps(old.get(key, missing))} (now {json.dumps(new.get(key, missing))})"
+        for key in changed
+        if not key.startswith("detectors.")
+    ]
+    by_change: dict[tuple[str, str, str], list[str]] = {}
+    for key in changed:
+        if key.startswith("detectors."):
+            _, method, parameter = key.split(".", 2)
+            change = (parameter, json.dumps(old.get(key, missing)), json.dumps(new.get(key, missing)))
+            by_change.setdefault(change, []).append(method)
+    words += [
+        f"detector {parameter} {before} (now {after}) for {', '.join(methods)}"
+        for (parameter, before, after), methods in by_change.items()
+    ]
+    return ", ".join(words)
+
+
+def _flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -226,9 +428,15 @@ def _evaluate(
     detectors: dict[str, tuple[AnomalyDetector, float]],
     split: AnomalySplit,
     base_row: dict[str, Any],
+    extras: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
-    """Score the test split with every detector; rows for the CSV and curves for the ROC plot."""
-    rows, curves = [], {"y_test": split.y_test, "test_classes": split.test_classes}
+    """Score the test split with every detector; rows for the CSV and curves for the ROC plot.
+
+    ``extras`` adds columns to one method's row (the ADA model's
+    diagnostics); other rows leave those columns empty.
+    """
+    extra_columns = sorted({key for values in (extras or {}).values() for key in values})
+    rows, curves = [], dict(zip(_CURVE_KEYS, (split.y_test, split.test_classes), strict=True))
     for method, (detector, train_seconds) in detectors.items():
         detector.score_samples(split.x_test[:32])  # trace compiled passes outside the timing
         start = time.perf_counter()
@@ -242,6 +450,7 @@ def _evaluate(
                 "auroc": round(auroc(split.y_test, scores), 5),
                 "train_seconds": round(train_seconds, 2),
                 "score_ms_per_image": round(score_ms, 4),
+                **{key: (extras or {}).get(method, {}).get(key, "") for key in extra_columns},
             }
         )
     return rows, curves
@@ -255,29 +464,42 @@ def _noise(config: ReproduceConfig) -> BackgroundNoise:
     return BackgroundNoise(strength=config.preset.noise_strength if config.noise else 0.0)
 
 
+def _noise_seed(config: ReproduceConfig, seed: int) -> int:
+    """The seed the background noise of the unit of split seed ``seed`` is drawn with."""
+    return seed if config.noise_seed is None else config.noise_seed
+
+
 def _run_table1_unit(
     config: ReproduceConfig, images: np.ndarray, labels: np.ndarray, digit: int, seed: int
 ) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
     preset = config.preset
-    split = one_class_split(
+    clean = one_class_split(
         images, labels, digit, seed=seed, max_test_anomalies_per_class=preset.max_test_anomalies_per_class
     )
-    split = apply_noise(split, _noise(config), seed=seed)
-    common = {"epochs": preset.epochs, "seed": seed}
-    ada, seconds = _timed_fit(make_detector("ada", **common), split.x_train, split.x_val)
-    detectors = {
-        "anovae": _timed_fit(make_detector("anovae", **common), split.x_train, split.x_val),
-        "anogan": _timed_fit(
-            make_detector("anogan", search_steps=preset.anogan_search_steps, **common), split.x_train, split.x_val
-        ),
-        # AnoVAEGAN has its own validation-chosen VAEGAN settings (see ada.TUNED_PIXEL_WEIGHT)
-        "anovaegan": _timed_fit(make_detector("anovaegan", **common), split.x_train, split.x_val),
-        **{name: (ada.variant(name), seconds) for name in ("ada-d-only", "ada-cam-only")},
-        "ada": (ada, seconds),
-        **_classical(split, seed),
-    }
+    split = apply_noise(clean, _noise(config), seed=_noise_seed(config, seed))
+    wanted = set(config.selected_methods)
+    detectors: dict[str, tuple[AnomalyDetector, float]] = {}
+    for method in ("anovae", "anogan"):
+        if method in wanted:
+            detector = make_detector(method, **detector_kwargs(config, method, seed))
+            detectors[method] = _timed_fit(detector, split.x_train, split.x_val)
+    extras = {}
+    if wanted & set(VAEGAN_SCORES):
+        # The paper's comparison is about the score: AnoVAEGAN (pixel residual) and
+        # the three ADA scores all come from the same trained VAEGAN.
+        ada, seconds = _timed_fit(
+            make_detector("ada", **detector_kwargs(config, "ada", seed)), split.x_train, split.x_val
+        )
+        for method in VAEGAN_SCORES:
+            detectors[method] = (ada if method == "ada" else ada.variant(method), seconds)
+        normal = split.y_test == 0
+        health = diagnose(ada, split.x_test[normal], clean.x_test[normal])
+        extras["ada"] = {key: round(value, 4) for key, value in health.items()}
+    if wanted & set(CLASSICAL):
+        detectors.update(_classical(split, seed))
+    detectors = {method: detectors[method] for method in config.selected_methods}
     base = {"table": config.table_name, "noise": config.noise, "digit": digit, "known_anomaly": "", "seed": seed}
-    return _evaluate(detectors, split, base)
+    return _evaluate(detectors, split, base, extras=extras)
 
 
 def _run_table3_unit(
@@ -293,22 +515,36 @@ def _run_table3_unit(
         seed=seed,
         max_test_anomalies_per_class=preset.max_test_anomalies_per_class,
     )
-    split = apply_noise(split, _noise(config), seed=seed)
-    common = {"epochs": preset.epochs, "seed": seed}
-    ada, ada_seconds = _timed_fit(make_detector("ada", **common), split.x_train, split.x_val)
+    split = apply_noise(split, _noise(config), seed=_noise_seed(config, seed))
+    wanted = set(config.selected_methods)
     known_data = {"x_known": split.x_known, "x_val_known": split.x_val_known}
-    semi, semi_seconds = _timed_fit(
-        make_detector("ada-semi", **common), split.x_train, split.x_val, self_supervised=ada, **known_data
-    )
-    detectors = {
-        "ada": (ada, ada_seconds),
-        "cnn-regression": _timed_fit(
-            make_detector("cnn-regression", **common), split.x_train, split.x_val, **known_data
-        ),
-        "ada-cam-ano": (semi.variant("ada-cam-ano"), semi_seconds),
-        "ada-semi": (semi, ada_seconds + semi_seconds),
-        **_classical(split, seed),
-    }
+    detectors: dict[str, tuple[AnomalyDetector, float]] = {}
+    # Train only what the selected methods need: the ensemble builds on self-supervised ADA.
+    if wanted & {"ada", "ada-semi", "ada-cam-ano"}:
+        ada, ada_seconds = _timed_fit(
+            make_detector("ada", **detector_kwargs(config, "ada", seed)), split.x_train, split.x_val
+        )
+        detectors["ada"] = (ada, ada_seconds)
+    if "cnn-regression" in wanted:
+        detectors["cnn-regression"] = _timed_fit(
+            make_detector("cnn-regression", **detector_kwargs(config, "cnn-regression", seed)),
+            split.x_train,
+            split.x_val,
+            **known_data,
+        )
+    if wanted & {"ada-semi", "ada-cam-ano"}:
+        semi, semi_seconds = _timed_fit(
+            make_detector("ada-semi", **detector_kwargs(config, "ada-semi", seed)),
+            split.x_train,
+            split.x_val,
+            self_supervised=ada,
+            **known_data,
+        )
+        detectors["ada-cam-ano"] = (semi.variant("ada-cam-ano"), semi_seconds)
+        detectors["ada-semi"] = (semi, ada_seconds + semi_seconds)
+    if wanted & set(CLASSICAL):
+        detectors.update(_classical(split, seed))
+    detectors = {method: value for method, value in detectors.items() if method in wanted}
     base = {"table": config.table_name, "noise": config.noise, "digit": 0, "known_anomaly": known, "seed": seed}
     return _evaluate(detectors, split, base)
 
@@ -320,7 +556,7 @@ def _write_outputs(
 
     folder = config.folder
     with open(folder / "runs.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(dict.fromkeys(key for row in rows for key in row)))
         writer.writeheader()
         writer.writerows(rows)
     machine = machine_info()
@@ -329,6 +565,8 @@ def _write_outputs(
         "table": config.table,
         "noise": config.noise,
         "digits": list(config.digits),
+        "noise_seed": config.noise_seed,
+        "methods": list(config.selected_methods),
         "preset": asdict(config.preset),
         "data_source_used": source,
         "seconds_this_invocation": round(seconds, 1),
@@ -341,7 +579,7 @@ def _write_outputs(
         if seed != first_seed:
             continue
         curves = np.load(folder / "units" / f"digit{digit}-seed{seed}.npz")
-        methods = [m for m in curves.files if m not in ("y_test", "test_classes")]
+        methods = [m for m in curves.files if m not in _CURVE_KEYS]
         what = f"normal digit {digit}" if config.table == 1 else f"normal 0, known anomaly {digit}"
         fig = plot_roc(
             {LABELS[m]: (curves["y_test"], curves[m]) for m in methods}, title=f"{config.table_name}: {what}"
@@ -366,6 +604,12 @@ def command_line(config: ReproduceConfig) -> str:
         parts.append(f"--epochs {config.preset.epochs}")
     if not config.noise:
         parts.append("--noise off")
+    if config.preset.noise_strength != preset.noise_strength:
+        parts.append(f"--noise-strength {config.preset.noise_strength:g}")
+    if config.noise_seed is not None:
+        parts.append(f"--noise-seed {config.noise_seed}")
+    if config.selected_methods != replace(config, methods=None).selected_methods:
+        parts.append("--methods " + " ".join(config.selected_methods))
     if config.output_dir != "results":
         parts.append(f"--output {config.output_dir}")
     return " ".join(parts)
@@ -379,14 +623,44 @@ def _cell(values: list[float]) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
 
 
+#: the VAEGAN diagnostics shown under Table 1 (see :mod:`adda_keras.diagnostics`)
+DIAGNOSTICS = {
+    "attention_share": "attention share on the digit (c², 1 = indifferent)",
+    "variety": "reconstruction variety (0 = one template)",
+    "d_real": "D on normal test images",
+    "d_reconstruction": "D on their reconstructions",
+}
+
+
+def _diagnostics_lines(config: ReproduceConfig, rows: list[dict[str, Any]], key: str) -> list[str]:
+    """The ADA model's health per column (normal test images), when the rows carry it."""
+    ada_rows = [r for r in rows if r["method"] == "ada" and r.get("attention_share", "") != ""]
+    if not ada_rows:
+        return []
+    lines = [
+        "",
+        "Health of the VAEGAN behind AnoVAEGAN and ADA, on the normal test images "
+        "(`adda_keras.diagnostics`), mean over seeds:",
+        "",
+        f"| diagnostic | {' | '.join(str(d) for d in config.digits)} | mean |",
+        "|---|" + "---|" * (len(config.digits) + 1),
+    ]
+    for name, label in DIAGNOSTICS.items():
+        per_column = [np.mean([float(r[name]) for r in ada_rows if r[key] == d] or [np.nan]) for d in config.digits]
+        cells = " | ".join(f"{v:.2f}" for v in per_column)
+        lines.append(f"| {label} | {cells} | {np.nanmean(per_column):.2f} |")
+    return lines
+
+
 def markdown_table(config: ReproduceConfig, rows: list[dict[str, Any]], machine: dict[str, Any]) -> str:
     """The paper's layout: one row per method, one column per digit, then the mean; paper numbers beside ours."""
     key = "digit" if config.table == 1 else "known_anomaly"
-    methods = TABLE1_METHODS if config.table == 1 else TABLE3_METHODS
+    methods = config.selected_methods
     paper = PAPER_TABLE1 if config.table == 1 else PAPER_TABLE3
     paper_mean = PAPER_TABLE1_MEAN if config.table == 1 else PAPER_TABLE3_MEAN
     paper_columns = tuple(range(10)) if config.table == 1 else TABLE3_KNOWN
-    show_paper = config.noise  # the paper's tables are on MNIST with noise
+    # the paper's tables are on MNIST with noise of the standard strength
+    show_paper = config.noise and config.preset.noise_strength == PRESETS[config.preset.name].noise_strength
     header = "normal digit" if config.table == 1 else "known anomaly (normal digit 0)"
     lines = [
         f"# {config.table_name} ({config.preset.name} preset)",
@@ -414,6 +688,7 @@ def markdown_table(config: ReproduceConfig, rows: list[dict[str, Any]], machine:
         if show_paper and method in paper_mean and set(config.digits) == set(paper_columns):
             mean += f" ({paper_mean[method]:.3f})"
         lines.append(f"| {LABELS[method]} | {' | '.join(cells)} | {mean} |")
+    lines += _diagnostics_lines(config, rows, key)
     timings = {
         method: (
             np.mean([r["train_seconds"] for r in rows if r["method"] == method]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -102,6 +104,9 @@ def test_variant_changes_score_settings_without_retraining(trained_ada, tiny_spl
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [
+        ("ada", {"pixel_weight": -1}, "pixel_weight"),
+        ("ada", {"kl_weight": float("nan")}, "kl_weight"),
+        ("ada-semi", {"gamma": float("inf")}, "gamma"),
         ("anovae", {"kl_weight": float("nan")}, "kl_weight"),
         ("anogan", {"search_learning_rate": float("nan")}, "search_learning_rate"),
         ("anogan", {"search_steps": True}, "search_steps"),
@@ -130,6 +135,14 @@ def test_anogan_score_does_not_depend_on_the_batch(tiny_split):
     reversed_order = detector.score_samples(x[::-1], batch_size=7)[::-1]
     np.testing.assert_allclose(one_by_one, together, rtol=1e-5)
     np.testing.assert_allclose(reversed_order, together, rtol=1e-5)
+
+
+def test_one_validation_image_does_not_silently_drop_the_d_term(tiny_split, caplog):
+    with caplog.at_level(logging.WARNING, logger="adda_keras.ada"):
+        detector = make_detector("ada", epochs=1, batch_size=32)
+        detector.fit(tiny_split.x_train[:64], x_val=tiny_split.x_val[:1])
+    assert any("x_val holds 1 image" in r.getMessage() and "x_train" in r.getMessage() for r in caplog.records)
+    assert detector.spread_ratio_ > 0 and detector.beta_effective_ > 0
 
 
 def test_corrupt_saved_detectors_name_the_file(trained_ada, tiny_split, tmp_path):

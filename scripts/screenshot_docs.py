@@ -13,7 +13,8 @@ into ``outputs/screenshots/``::
 MathJax has typeset it, and reports what a reader would see wrong: TeX left
 raw (``\\(``, ``\\[``, ``$$``), formulas MathJax could not typeset, a table or
 a printed output that sticks out of its box (clipped, or only visible by
-scrolling), and a notebook page that does not use the window's width. The
+scrolling), printed output styled to break words (numbers) anywhere, and a
+notebook page that does not use the window's width. The
 docs test (``tests/test_docs.py``) runs the same check. Everything is local:
 MathJax ships with the site, so nothing is fetched from the network.
 
@@ -70,13 +71,22 @@ window.addEventListener("load", async () => {
     const box = element.getBoundingClientRect();
     if (!box.width) continue;
     const [left, right] = visibleBox(element);
-    if (box.left < left - 1 || box.right > right + 1) {
+    if (box.left < left - 1 || box.right > right + 1) {  // cut by a container
       overflowing.push({
         element: element.tagName.toLowerCase(), text: describe(element),
         width: Math.round(box.width), visible: Math.round(Math.max(0, right - Math.max(left, box.left))),
       });
+    } else if (element.scrollWidth > element.clientWidth + 1) {  // its own content scrolls
+      overflowing.push({
+        element: element.tagName.toLowerCase(), text: describe(element),
+        width: element.scrollWidth, visible: element.clientWidth,
+      });
     }
   }
+  const breaking = [...article.querySelectorAll(".jp-OutputArea-output pre")].filter((element) => {
+    const style = getComputedStyle(element);
+    return style.wordBreak === "break-all" || ["anywhere", "break-word"].includes(style.overflowWrap);
+  }).map(describe);
   const rawTex = [];
   const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT, {
     acceptNode: (node) => node.parentElement.closest("pre, code, script, style, mjx-container")
@@ -97,6 +107,7 @@ window.addEventListener("load", async () => {
     formula_errors: document.querySelectorAll("mjx-merror").length,
     raw_tex: rawTex,
     overflowing: overflowing,
+    breaks_words: breaking,
   });
   document.body.appendChild(report);
 });
@@ -216,6 +227,7 @@ def problems(report: dict) -> list[str]:
             f"{item['element']} {item['text']!r} is {item['width']} px wide but only {item['visible']} px are "
             "visible without scrolling"
         )
+    found += [f"printed output {text!r} may break a number mid-value (word-break)" for text in report["breaks_words"]]
     if report["notebook"] and report["content_width"] < NOTEBOOK_MIN_WIDTH * report["viewport"]:
         found.append(
             f"the notebook uses {report['content_width']} px of a {report['viewport']} px window "

@@ -1,6 +1,8 @@
 """Threshold-free evaluation, thresholds fitted on validation data, pictures.
 
-AUROC is the paper's metric. Thresholds are offered the way a deployment
+AUROC is the paper's metric. Where ground-truth masks of the anomalous
+pixels exist, :func:`pixel_auroc` and :func:`aupro` (the MVTec AD
+definition) measure whether an anomaly *map* points at the defect. Thresholds are offered the way a deployment
 needs them and never fitted on the test set: by a target false-positive rate
 on *normal validation* scores, or by best F1 where labelled anomalies exist
 (the semi-supervised validation split). Plot functions return a matplotlib
@@ -14,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import ndimage
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
 if TYPE_CHECKING:
@@ -38,6 +41,105 @@ def auroc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve of ``scores`` (higher = anomaly) against 0/1 ``labels``."""
     labels, scores = _check_scores(labels, scores)
     return float(roc_auc_score(labels, scores))
+
+
+def _check_pixel_inputs(masks: np.ndarray, maps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ground-truth ``masks`` as bool and anomaly ``maps`` as float64, both ``(N, H, W)``."""
+    masks = np.asarray(masks)
+    maps = np.asarray(maps, dtype=np.float64)
+    if masks.ndim == 4 and masks.shape[-1] == 1:
+        masks = masks[..., 0]
+    if masks.ndim != 3:
+        raise ValueError(f"masks must have shape (N, H, W) or (N, H, W, 1); got {masks.shape}")
+    if maps.shape != masks.shape:
+        raise ValueError(f"maps must have the shape of masks {masks.shape}; got {maps.shape}")
+    if masks.dtype != bool and not np.isin(masks, (0, 1)).all():
+        raise ValueError("masks must be boolean or 0/1 (1 = anomalous pixel)")
+    if not np.isfinite(maps).all():
+        raise ValueError(f"maps must be finite; {int((~np.isfinite(maps)).sum())} values are NaN or inf")
+    masks = masks.astype(bool)
+    if not masks.any():
+        raise ValueError("masks mark no anomalous pixel: pixel metrics need at least one")
+    if masks.all():
+        raise ValueError("masks mark every pixel anomalous: pixel metrics need normal pixels too")
+    return masks, maps
+
+
+def pixel_auroc(masks: np.ndarray, maps: np.ndarray) -> float:
+    """AUROC of every pixel of every image: anomaly ``maps`` against ground-truth ``masks``.
+
+    All pixels of all images form one pool (images without anomalous pixels
+    contribute normal pixels only), as in the MVTec AD benchmark.
+
+    Args:
+        masks: ``(N, H, W)`` booleans, True on anomalous pixels.
+        maps: ``(N, H, W)`` anomaly maps, higher = more anomalous.
+    """
+    masks, maps = _check_pixel_inputs(masks, maps)
+    return float(roc_auc_score(masks.reshape(-1), maps.reshape(-1)))
+
+
+def pro_curve(masks: np.ndarray, maps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The per-region-overlap curve: false-positive rate and PRO at every threshold of ``maps``.
+
+    At a threshold ``t``, the false-positive rate is the share of normal
+    pixels (all images) with a map value ``>= t``, and the PRO the mean,
+    over every connected component of the masks (8-connected, per image),
+    of the share of the component's pixels with a value ``>= t``: a large
+    defect counts as much as a small one. Exact (one point per distinct map
+    value, from the highest down), starting at ``(0, 0)``.
+
+    Returns:
+        ``(fpr, pro)``, non-decreasing float64 arrays of equal length.
+    """
+    masks, maps = _check_pixel_inputs(masks, maps)
+    regions = np.zeros(masks.shape, dtype=np.int64)
+    n_regions = 0
+    for index, mask in enumerate(masks):
+        labelled, count = ndimage.label(mask, structure=np.ones((3, 3), dtype=int))
+        regions[index] = np.where(labelled > 0, labelled + n_regions, 0)
+        n_regions += count
+    regions = regions.reshape(-1)
+    sizes = np.bincount(regions, minlength=n_regions + 1).astype(np.float64)
+    # Each normal pixel above the threshold adds 1/(normal pixels) to the FPR, each pixel of
+    # region r adds 1/(size of r * number of regions) to the PRO.
+    fpr_step = np.where(regions == 0, 1.0 / sizes[0], 0.0)
+    pro_step = np.where(regions > 0, 1.0 / (sizes[regions] * n_regions), 0.0)
+    values = maps.reshape(-1)
+    order = np.argsort(-values, kind="stable")
+    fpr, pro = np.cumsum(fpr_step[order]), np.cumsum(pro_step[order])
+    ranked = values[order]
+    last_of_tie = np.r_[ranked[1:] != ranked[:-1], True]
+    return np.r_[0.0, np.minimum(fpr[last_of_tie], 1.0)], np.r_[0.0, np.minimum(pro[last_of_tie], 1.0)]
+
+
+def aupro(masks: np.ndarray, maps: np.ndarray, fpr_limit: float = 0.3) -> float:
+    """Area under the PRO curve up to ``fpr_limit``, divided by ``fpr_limit`` (MVTec AD's AUPRO).
+
+    The pixel AUROC is dominated by large defects; the PRO curve
+    (:func:`pro_curve`) weighs every connected defect region equally, and
+    integrating only up to a false-positive rate of 0.3 (linear
+    interpolation at the limit, trapezoidal rule) ignores thresholds that
+    would flag a third of the normal pixels. 1 is a perfect map; a map
+    that is random gives about ``fpr_limit / 2``.
+
+    Args:
+        masks: ``(N, H, W)`` booleans, True on anomalous pixels (images
+            without any are allowed: they add normal pixels).
+        maps: ``(N, H, W)`` anomaly maps, higher = more anomalous.
+        fpr_limit: the integration limit, in ``(0, 1]``.
+    """
+    if isinstance(fpr_limit, bool) or not isinstance(fpr_limit, (int, float, np.floating)) or not 0 < fpr_limit <= 1:
+        raise ValueError(f"fpr_limit must be a number in (0, 1]; got {fpr_limit!r}")
+    fpr, pro = pro_curve(masks, maps)
+    inside = int(np.searchsorted(fpr, fpr_limit, side="right"))
+    area = float(np.sum(np.diff(fpr[:inside]) * (pro[1:inside] + pro[: inside - 1]) / 2))
+    if inside < len(fpr):
+        # the segment that crosses the limit, cut there by linear interpolation
+        x0, x1, y0, y1 = fpr[inside - 1], fpr[inside], pro[inside - 1], pro[inside]
+        at_limit = y0 + (y1 - y0) * (fpr_limit - x0) / (x1 - x0)
+        area += (fpr_limit - x0) * (y0 + at_limit) / 2
+    return area / fpr_limit
 
 
 def threshold_at_fpr(normal_scores: np.ndarray, target_fpr: float = 0.05) -> float:

@@ -64,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="recompute finished units that were made with other settings"
     )
     reproduce.add_argument("--output", default="results", help="output folder (default results)")
+
+    localise = commands.add_parser(
+        "localise", help="score anomaly maps against defect masks: pixel AUROC and AUPRO per method and defect"
+    )
+    localise.add_argument("--benchmark", choices=("digits", "textures"), required=True)
+    localise.add_argument("--preset", choices=("tiny", "quick"), default="quick")
+    localise.add_argument(
+        "--output", default="results/localisation", help="output folder (default results/localisation)"
+    )
     return parser
 
 
@@ -111,6 +120,13 @@ def _run(args: argparse.Namespace) -> None:
             overwrite=args.overwrite,
         )
         run_reproduction(config)
+        print((config.folder / "table.md").read_text())
+        print(f"results written to {config.folder.resolve()}")
+    if args.command == "localise":
+        from adda_keras.localisation import make_localise_config, run_localisation
+
+        config = make_localise_config(args.benchmark, args.preset, args.output)
+        run_localisation(config)
         print((config.folder / "table.md").read_text())
         print(f"results written to {config.folder.resolve()}")
     if args.command == "demo":

@@ -52,7 +52,10 @@ logger = logging.getLogger(__name__)
 _EPSILON = 1e-12
 #: The VAEGAN settings shared by every VAEGAN-based score (AnoVAEGAN and the
 #: ADA ablations are scores of one trained model, as in the paper), chosen on
-#: validation data by ``scripts/tune_attention.py`` (``results/attention_tuning.md``).
+#: held-out validation data of normal digits 2, 5 and 7 by
+#: ``scripts/tune_attention.py`` (``results/attention_tuning.md``): spectral
+#: normalisation keeps the discriminator from becoming certain that every
+#: reconstruction is fake, and its attention then sits on the digit.
 VAEGAN_DEFAULTS: dict[str, Any] = {
     "kl_weight": 0.1,
     "feature_weight": 0.05,
@@ -63,7 +66,16 @@ VAEGAN_DEFAULTS: dict[str, Any] = {
     "residual_swap": False,
     "upsampling": "resize",
     "discriminator_downsampling": 1,
-    "spectral_norm": False,
+    "spectral_norm": True,
+}
+#: The score settings, chosen on the same validation data among attention
+#: normalisations, attention sources, floors and β (``results/attention_scoring.md``).
+SCORE_DEFAULTS: dict[str, Any] = {
+    "beta": 0.2,
+    "attention": "cam",
+    "normalisation": "absmax",
+    "attention_floor": 0.5,
+    "attention_sources": "both",
 }
 #: which images' CAMs form the attention ``c``
 ATTENTION_SOURCES = ("both", "input")
@@ -106,9 +118,11 @@ def compile_vaegan_parts(
         attention_rec = tf.zeros(tf.shape(images)[:3])
         normal_probability = tf.zeros(tf.shape(images)[:1])
         for discriminator in discriminators:
-            logit, _ = discriminator(images, training=False)
+            logit, features = discriminator(images, training=False)
             normal_probability += tf.sigmoid(logit[:, 0])
-            attention_input += attention_maps(discriminator, images, attention, normalisation=normalisation)
+            attention_input += attention_maps(
+                discriminator, images, attention, normalisation=normalisation, features=features
+            )
             attention_rec += attention_maps(discriminator, reconstruction, attention, normalisation=normalisation)
         combined = attention_input + attention_floor
         if attention_sources == "both":
@@ -169,11 +183,11 @@ class _AttentionDetector(KerasDetector):
     def __init__(
         self,
         method: str,
-        beta: float = 0.2,
-        attention: str = "cam",
-        normalisation: str = "max",
-        attention_floor: float = 0.0,
-        attention_sources: str = "both",
+        beta: float = SCORE_DEFAULTS["beta"],
+        attention: str = SCORE_DEFAULTS["attention"],
+        normalisation: str = SCORE_DEFAULTS["normalisation"],
+        attention_floor: float = SCORE_DEFAULTS["attention_floor"],
+        attention_sources: str = SCORE_DEFAULTS["attention_sources"],
         **params: Any,
     ) -> None:
         vaegan_settings = {**VAEGAN_DEFAULTS, **{k: params.pop(k) for k in VAEGAN_DEFAULTS if k in params}}
@@ -275,7 +289,8 @@ class _AttentionDetector(KerasDetector):
         ``score_settings`` may change ``beta``, ``attention``,
         ``normalisation`` and ``attention_floor``: they need no retraining.
         ``beta`` keeps its spread units, with the spread ratio measured at fit
-        time (with the fit-time attention settings).
+        time (with the fit-time attention settings). The variant has no
+        threshold (its scores differ): fit one with ``fit_threshold``.
         """
         if self.image_shape_ is None:
             raise RuntimeError("fit the detector before asking for a variant")
@@ -361,16 +376,17 @@ class VAEGANDetector(_AttentionDetector):
         method: ``"anovaegan"``, ``"ada"``, ``"ada-cam-only"`` or ``"ada-d-only"``.
         **params: the settings below, all optional.
 
-    Settings of the score: ``beta`` (0.2), the weight of ``D(x)`` in units of
+    Settings of the score (defaults in :data:`SCORE_DEFAULTS`, chosen on
+    validation data): ``beta`` (0.2), the weight of ``D(x)`` in units of
     the two terms' spread on normal validation images (see the module
     docstring; ``beta_effective_`` is the raw weight applied); ``attention``
-    (``"cam"`` or ``"grad-cam"``); ``normalisation`` (``"max"`` or
-    ``"minmax"``); ``attention_floor`` (0), a constant added to ``c``
-    everywhere: the paper's known failure case is an anomaly *in the
-    background*, which the attention masks out; a floor keeps some weight
-    on every pixel (0.1–0.5 of the attention's peak of 2 per discriminator),
-    and a very large floor turns the attention term into the plain pixel
-    residual; ``attention_sources`` (``"both"``: ``c = CAM(x) + CAM(x̂)`` as
+    (``"cam"`` or ``"grad-cam"``); ``normalisation`` (``"absmax"``: evidence
+    of either sign, ``"max"`` or ``"minmax"``: positive evidence only);
+    ``attention_floor`` (0.5), a constant added to ``c`` everywhere: the
+    paper's known failure case is an anomaly *in the background*, which the
+    attention masks out; a floor keeps some weight on every pixel (the
+    attention's peak is 2 per discriminator), and a very large floor turns
+    the attention term into the plain pixel residual; ``attention_sources`` (``"both"``: ``c = CAM(x) + CAM(x̂)`` as
     in the paper; ``"input"``: ``CAM(x)`` alone).
     The VAEGAN (defaults in :data:`VAEGAN_DEFAULTS`, chosen on validation
     data): loss weights ``kl_weight``, ``feature_weight``, ``pixel_weight``,
@@ -410,7 +426,7 @@ class VAEGANDetector(_AttentionDetector):
         self._parts_fn = None
         self.spread_ratio_ = self._spread_ratio(self._spread_reference(x_train, x_val))
         logger.info("beta=%g -> raw D weight %.4g", self.beta, self.beta_effective_)
-        return self
+        return self._threshold_after_fit(x_val)
 
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
         return self.model_, [self.model_.discriminator]
@@ -501,7 +517,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
             scores = {b: parts["weighted_residual"] - b * ratio * parts["normal_probability"] for b in BETA_GRID}
             self.beta_selected_ = max(BETA_GRID, key=lambda b: auroc(labels, scores[b]))
             logger.info("beta chosen on validation anomalies: %g", self.beta_selected_)
-        return self
+        return self._threshold_after_fit(x_val)
 
     def _beta_in_use(self) -> float:
         return self.beta_selected_

@@ -75,6 +75,7 @@ def attention_maps(
     method: str = "cam",
     layer: str | None = None,
     normalisation: str = "max",
+    features: tf.Tensor | None = None,
 ) -> tf.Tensor:
     """Attention maps ``(N, H, W)`` in [0, 1] of ``discriminator`` on ``images``.
 
@@ -87,6 +88,10 @@ def attention_maps(
         layer: Grad-CAM's convolutional layer (default: the discriminator's
             last feature maps). Plain CAM always uses the head's input.
         normalisation: ``"max"`` or ``"minmax"`` (see the module docstring).
+        features: for plain CAM, the feature maps that ``discriminator``
+            already returned for ``images`` (its second output): a caller
+            that needs ``D(x)`` too then runs the discriminator once, not twice
+            (Grad-CAM ignores them: it needs a pass under a gradient tape).
     """
     check_option("attention method", method, ATTENTION_METHODS)
     images = tf.convert_to_tensor(images, dtype=tf.float32)
@@ -96,7 +101,8 @@ def attention_maps(
             raise ValueError(
                 f"plain CAM uses the layer feeding the GAP head ({ATTENTION_LAYER!r}); got layer={layer!r}"
             )
-        _, features = discriminator(images, training=False)
+        if features is None:
+            _, features = discriminator(images, training=False)
         raw = cam_from_features(features, discriminator.get_layer(HEAD_LAYER).kernel)
     else:
         raw = grad_cam(discriminator, images, layer or ATTENTION_LAYER)

@@ -1,10 +1,13 @@
 """Headline summary of the reproduced tables: means per method, noisy vs clean, beside the paper.
 
-Reads ``results/<preset>/table1-noisy``, ``table1-clean`` and
-``table3-noisy`` (whatever exists) and writes ``results/<preset>/summary.md``:
-Table 1 mean AUROC per method on noisy and clean MNIST, the drop from clean
-to noisy, the number of digits on which ADA beats AnoVAEGAN and by how much,
-the paper's means, and Table 3's means. The README's headline table is this
+Reads ``results/<preset>/table1-noisy``, ``table1-clean``, ``table3-noisy``,
+the robustness runs ``table1-noisy-s0.5``, ``table1-noisy-s2``,
+``table1-noisy-nseed7`` and the extra seeds in ``results/seeds/<preset>/``
+(whatever exists) and writes ``results/<preset>/summary.md``: Table 1 mean
+AUROC per method on noisy and clean MNIST, the drop from clean to noisy, the
+number of digits on which ADA beats AnoVAEGAN and by how much, the paper's
+means, the attention issue's targets as met / not met, the three-seed and
+robustness tables, and Table 3's means. The README's headline table is this
 file.
 
     python scripts/summarise_results.py [--preset quick] [--results results]
@@ -52,6 +55,118 @@ def named_digits(digits: list[int]) -> str:
     return f" ({'digit' if len(digits) == 1 else 'digits'} {', '.join(str(d) for d in digits)})"
 
 
+#: the detectors of the three-seed and robustness tables
+FOCUS = ("anovaegan", "ada", "knn")
+#: robustness runs: folder suffix -> what changed
+ROBUSTNESS = {
+    "": "noise strength 1 (tuned)",
+    "-s0.5": "noise strength 0.5",
+    "-s2": "noise strength 2",
+    "-nseed7": "noise seed 7 (never used in tuning)",
+}
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def targets(noisy: list[dict[str, str]], clean: list[dict[str, str]]) -> list[str]:
+    """The attention issue's targets on the quick preset, each with its number and met / not met."""
+    ada, base, knn = (per_digit(noisy, m, "digit") for m in ("ada", "anovaegan", "knn"))
+    share = {
+        d: float(np.mean([float(r["attention_share"]) for r in noisy if r["method"] == "ada" and int(r["digit"]) == d]))
+        for d in ada
+        if any(r.get("attention_share") for r in noisy if r["method"] == "ada" and int(r["digit"]) == d)
+    }
+    clean_ada = per_digit(clean, "ada", "digit")
+    floor = [d for d in ada if ada[d] < base[d] - 0.01]
+    low_share = [d for d in share if share[d] < 1.5]
+    ahead = [d for d in ada if ada[d] > base[d]]
+    lines = ["Targets of the attention issue (this run):", "", "| target | measured | |", "|---|---|---|"]
+    lines.append(
+        f"| ADA ≥ AnoVAEGAN − 0.01 on every digit | below on {len(floor)}{named_digits(floor)} | {_met(not floor)} |"
+    )
+    if share:
+        lines.append(
+            f"| attention share on the digit ≥ 1.5 on every digit | min {min(share.values()):.2f}, mean "
+            f"{mean(share):.2f}; below on {len(low_share)}{named_digits(low_share)} | {_met(not low_share)} |"
+        )
+    if clean_ada:
+        drop = mean(clean_ada) - mean(ada)
+        lines.append(f"| ADA clean − noisy ≤ 0.02 | {drop:+.3f} | {_met(drop <= 0.02)} |")
+    gap = mean(ada) - mean(base)
+    lines.append(f"| ADA − AnoVAEGAN ≥ +0.033 on the mean | {gap:+.3f} | {_met(gap >= 0.033)} |")
+    lines.append(
+        f"| ADA ahead of AnoVAEGAN on ≥ 8 of 10 digits | {len(ahead)} of {len(ada)} | {_met(len(ahead) >= 8)} |"
+    )
+    if knn:
+        lines.append(
+            f"| ADA ≥ kNN on pixels on the mean | {mean(ada):.3f} vs {mean(knn):.3f} | {_met(mean(ada) >= mean(knn))} |"
+        )
+    return [*lines, ""]
+
+
+def _per_seed_means(rows: list[dict[str, str]], method: str) -> dict[int, float]:
+    seeds = sorted({int(r["seed"]) for r in rows if r["method"] == method})
+    return {
+        s: float(np.mean([float(r["auroc"]) for r in rows if r["method"] == method and int(r["seed"]) == s]))
+        for s in seeds
+    }
+
+
+def seeds_table(noisy: list[dict[str, str]], extra: list[dict[str, str]]) -> list[str]:
+    """Noisy Table 1 means over seeds 0 (the main run) and the extra seeds, mean ± std."""
+    if not extra:
+        return []
+    rows = noisy + extra
+    digits = sorted({int(r["digit"]) for r in extra})
+    rows = [r for r in rows if int(r["digit"]) in digits]
+    lines = [
+        f"Noisy Table 1 over seeds (mean over digits {digits} per seed, then mean ± std over seeds; seed 0 from the "
+        "main run, the others from `results/seeds/`):",
+        "",
+        "| method | seeds | per seed | mean ± std |",
+        "|---|---|---|---|",
+    ]
+    for method in FOCUS:
+        values = _per_seed_means(rows, method)
+        if values:
+            per_seed = ", ".join(f"{v:.3f}" for v in values.values())
+            lines.append(
+                f"| {LABELS[method]} | {list(values)} | {per_seed} | "
+                f"{np.mean(list(values.values())):.3f} ± {np.std(list(values.values())):.3f} |"
+            )
+    ada, base = _per_seed_means(rows, "ada"), _per_seed_means(rows, "anovaegan")
+    gaps = [ada[s] - base[s] for s in ada if s in base]
+    if gaps:
+        lines += ["", f"ADA − AnoVAEGAN per seed: {', '.join(f'{g:+.3f}' for g in gaps)}."]
+    return [*lines, ""]
+
+
+def robustness_table(root: Path, noisy: list[dict[str, str]]) -> list[str]:
+    """The chosen setting, unchanged, at other noise strengths and an unseen noise seed."""
+    runs = {suffix: (noisy if not suffix else load(root / f"table1-noisy{suffix}")) for suffix in ROBUSTNESS}
+    if not any(runs[s] for s in ROBUSTNESS if s):
+        return []
+    lines = [
+        "Robustness of the chosen setting (unchanged), mean AUROC over digits:",
+        "",
+        "| noise | " + " | ".join(LABELS[m] for m in FOCUS) + " | ADA − AnoVAEGAN | ADA ahead on |",
+        "|---|" + "---|" * (len(FOCUS) + 2),
+    ]
+    for suffix, label in ROBUSTNESS.items():
+        rows = runs[suffix]
+        if not rows:
+            lines.append(f"| {label} | " + " | ".join("not run" for _ in FOCUS) + " | | |")
+            continue
+        means = {m: per_digit(rows, m, "digit") for m in FOCUS}
+        ahead = [d for d in means["ada"] if means["ada"][d] > means["anovaegan"][d]]
+        cells = " | ".join(f"{mean(means[m]):.3f}" for m in FOCUS)
+        gap = mean(means["ada"]) - mean(means["anovaegan"])
+        lines.append(f"| {label} | {cells} | {gap:+.3f} | {len(ahead)} of {len(means['ada'])} |")
+    return [*lines, ""]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Write the summary markdown."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -96,6 +211,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{LABELS[best_classical]} ({mean(per_digit(noisy, best_classical, 'digit')):.3f}).",
             "",
         ]
+        lines += targets(noisy, clean)
+    lines += seeds_table(noisy, load(Path(args.results) / "seeds" / args.preset / "table1-noisy"))
+    lines += robustness_table(root, noisy)
     if semi:
         lines += [
             "Table 3 (semi-supervised, normal digit 0, known anomaly "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import time
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "transpose-decoder": {"upsampling": "transpose"},
     "cam28x28": {"discriminator_downsampling": 0},
     "residual-swap": {"residual_swap": True},
+    "cam7x7-instance-noise-0.1": {"discriminator_downsampling": 2, "instance_noise": 0.1},
+    "spectral-norm-cam7x7": {"spectral_norm": True, "discriminator_downsampling": 2},
+    "spectral-norm-instance-noise-0.1": {"spectral_norm": True, "instance_noise": 0.1},
 }
 #: score settings compared on every trained model (they need no retraining)
 SCORES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -80,6 +84,7 @@ SCORES: dict[str, tuple[str, dict[str, Any]]] = {
 GRID_NORMALISATIONS = ("max", "absmax")
 GRID_SOURCES = ("both", "input")
 GRID_BETAS = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0)
+GRID_FLOORS = (0.0, 0.5)
 TUNING_NOISE_SEED = 1000  # never used by reproduce, whose noise seed is the split seed
 
 
@@ -103,21 +108,23 @@ def evaluate_candidate(
     for score, (method, overrides) in SCORES.items():
         row[score] = round(auroc(validation.y, detector.variant(method, **overrides).score_samples(x_val)), 4)
     if grid is not None:
-        for normalisation in GRID_NORMALISATIONS:
-            for sources in GRID_SOURCES:
-                variant = detector.variant("ada", normalisation=normalisation, attention_sources=sources)
-                for beta in GRID_BETAS:
-                    scores = variant.variant("ada", beta=beta).score_samples(x_val)
-                    grid.append(
-                        {
-                            "candidate": name,
-                            "digit": digit,
-                            "normalisation": normalisation,
-                            "attention_sources": sources,
-                            "beta": beta,
-                            "auroc": round(auroc(validation.y, scores), 4),
-                        }
-                    )
+        for normalisation, sources, floor in itertools.product(GRID_NORMALISATIONS, GRID_SOURCES, GRID_FLOORS):
+            variant = detector.variant(
+                "ada", normalisation=normalisation, attention_sources=sources, attention_floor=floor
+            )
+            for beta in GRID_BETAS:
+                scores = variant.variant("ada", beta=beta).score_samples(x_val)
+                grid.append(
+                    {
+                        "candidate": name,
+                        "digit": digit,
+                        "normalisation": normalisation,
+                        "attention_sources": sources,
+                        "attention_floor": floor,
+                        "beta": beta,
+                        "auroc": round(auroc(validation.y, scores), 4),
+                    }
+                )
     normal = validation.y == 0
     for key, value in diagnose(detector, x_val[normal], validation.x[normal]).items():
         row[key] = round(value, 4)
@@ -175,26 +182,38 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     if csv_path.exists():
         with open(csv_path) as handle:
-            rows = [{k: (v if k in ("candidate",) else float(v)) for k, v in r.items()} for r in csv.DictReader(handle)]
+            rows = [_typed(r) for r in csv.DictReader(handle)]
     done = {(r["candidate"], int(r["digit"]), int(r["epochs"])) for r in rows}
     mnist = load_mnist("bundled")
     noise = BackgroundNoise()
     command = "python scripts/tune_attention.py --digits " + " ".join(map(str, args.digits))
     command += f" --epochs {args.epochs}"
+    grid_path = Path(args.output) / "attention_scoring.csv"
+    grid_done = set()
+    if args.score_grid and grid_path.exists():
+        with open(grid_path) as handle:
+            grid_done = {(r["candidate"], int(r["digit"])) for r in csv.DictReader(handle)}
     for name in args.candidates:
         for digit in args.digits:
-            if (name, digit, args.epochs) in done:
+            trained = (name, digit, args.epochs) in done
+            if trained and (not args.score_grid or (name, digit) in grid_done):
                 continue
             grid: list[dict[str, Any]] | None = [] if args.score_grid else None
             row = evaluate_candidate(name, digit, args.epochs, mnist, noise, grid)
             print(row, flush=True)
             if grid:
-                _append_csv(Path(args.output) / "attention_scoring.csv", grid)
-            _append_csv(csv_path, [row])
-            rows.append(row)
+                _append_csv(grid_path, grid)
+            if not trained:  # a retrained model for the grid gives the same row (training is deterministic)
+                _append_csv(csv_path, [row])
+                rows.append(row)
         write_markdown([r for r in rows if int(r["epochs"]) == args.epochs], csv_path.with_suffix(".md"), command)
     if args.score_grid:
         write_grid_markdown(Path(args.output) / "attention_scoring.csv", command + " --score-grid")
+
+
+def _typed(row: dict[str, str]) -> dict[str, Any]:
+    """A row read back from the CSV with its numbers as numbers."""
+    return {k: v if k == "candidate" else int(v) if k in ("digit", "epochs") else float(v) for k, v in row.items()}
 
 
 def _append_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -210,9 +229,15 @@ def write_grid_markdown(path: Path, command: str) -> None:
     """Mean validation AUROC over the tuning digits of every score setting, best first."""
     with open(path) as handle:
         rows = list(csv.DictReader(handle))
-    groups: dict[tuple[str, str, str, float], list[float]] = {}
+    groups: dict[tuple[str, str, str, float, float], list[float]] = {}
     for r in rows:
-        key = (r["candidate"], r["normalisation"], r["attention_sources"], float(r["beta"]))
+        key = (
+            r["candidate"],
+            r["normalisation"],
+            r["attention_sources"],
+            float(r["attention_floor"]),
+            float(r["beta"]),
+        )
         groups.setdefault(key, []).append(float(r["auroc"]))
     digits = sorted({int(r["digit"]) for r in rows})
     lines = [
@@ -221,11 +246,12 @@ def write_grid_markdown(path: Path, command: str) -> None:
         f"Validation AUROC of ADA, mean over tuning digits {digits} (same validation data as",
         "`attention_tuning.md`); β in units of the two terms' spread on normal validation images.",
         "",
-        "| candidate | normalisation | attention sources | β | validation AUROC |",
-        "|---|---|---|---|---|",
+        "| candidate | normalisation | attention sources | attention floor | β | validation AUROC | digits |",
+        "|---|---|---|---|---|---|---|",
     ]
     for key, values in sorted(groups.items(), key=lambda item: -np.mean(item[1])):
-        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]:g} | {np.mean(values):.3f} |")
+        cells = f"{key[3]:g} | {key[4]:g} | {np.mean(values):.3f} | {len(values)}"
+        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {cells} |")
     lines += ["", f"Command: `{command}`", ""]
     path.with_suffix(".md").write_text("\n".join(lines))
 

@@ -18,7 +18,7 @@ from adda_keras.experiments import DemoConfig, run_demo
 def test_demo_writes_scores_plots_and_summary(tmp_path):
     config = DemoConfig(digit=1, epochs=1, max_test_anomalies_per_class=15, output_dir=str(tmp_path))
     result = run_demo(config)
-    assert set(result.auroc) == {"AnoVAEGAN (pixel residual)", "ADA (CAM + D)"}
+    assert set(result.auroc) == {"AnoVAEGAN (pixel residual)", "ADA (CAM + D)", "kNN (pixels)"}
     assert all(0.0 <= v <= 1.0 for v in result.auroc.values())
     rows = list(csv.DictReader(open(tmp_path / "scores.csv")))
     assert len(rows) == result.n_test and {"digit", "anomaly", "score_ada", "score_anovaegan"} <= set(rows[0])

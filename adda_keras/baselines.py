@@ -87,7 +87,7 @@ class PixelDetector(AnomalyDetector):
         callbacks: Iterable[keras.callbacks.Callback] = (),
         verbose: int | str = 0,
     ) -> PixelDetector:
-        """Fit on normal images; validation data and callbacks are not needed."""
+        """Fit on normal images; ``x_val`` (normal validation images) only sets the threshold."""
         if x_known is not None:
             raise ValueError(f"{self.method!r} is a one-class detector and takes no known anomalies")
         x_train = check_images(x_train, "x_train")
@@ -102,9 +102,9 @@ class PixelDetector(AnomalyDetector):
         else:
             self.estimator_ = OneClassSVM(nu=self.nu, gamma="scale").fit(flat)
         self.image_shape_ = tuple(x_train.shape[1:])
-        return self
+        return self._threshold_after_fit(x_val)
 
-    def predict(self, images: np.ndarray, batch_size: int = 512) -> AnomalyResult:
+    def _predict(self, images: np.ndarray, batch_size: int) -> AnomalyResult:
         """Scores (and maps for ``pca`` / ``knn``) of ``images``."""
         images = self._check_input(images)
         flat = images.reshape(len(images), -1).astype(np.float64)

@@ -11,8 +11,20 @@ over them::
     detector = make_detector("ada", epochs=30)
     detector.fit(split.x_train, x_val=split.x_val)
     scores = detector.score_samples(split.x_test)
+    labels = detector.predict(split.x_test).labels   # 1 = anomaly, at detector.threshold_
     detector.save("ada.keras")
     same = load_detector("ada.keras")
+
+Thresholds belong to the detector and are fitted on validation data only:
+``fit`` with normal validation images ``x_val`` sets ``threshold_`` so that
+:data:`DEFAULT_TARGET_FPR` of them score above it, and
+:meth:`AnomalyDetector.fit_threshold` refits it (another false-positive
+rate; best F1 or a target recall where labelled validation anomalies
+exist). Without validation images there is no threshold: the library does
+not invent one (the minimum training score, anomalib's answer, flags
+almost everything), and ``predict`` returns no labels unless given
+``threshold=``. The threshold and its provenance (``threshold_info_``) are
+saved with the detector.
 
 The methods live in :mod:`adda_keras.ada` (ADA and AnoVAEGAN),
 :mod:`adda_keras.reconstruction` (AnoVAE, AnoGAN),
@@ -24,9 +36,11 @@ from __future__ import annotations
 
 import abc
 import json
+import logging
+import math
 import pickle
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,10 +49,20 @@ import numpy as np
 import tensorflow as tf
 
 from adda_keras.data.pipeline import check_images, make_dataset
+from adda_keras.evaluation import threshold_at_fpr, threshold_best_f1
 from adda_keras.training import DivergenceGuard, resolve_strategy, set_seed
 from adda_keras.validation import check_int, check_number, check_seed
 
+logger = logging.getLogger(__name__)
+
 _REGISTRY: dict[str, type[AnomalyDetector]] = {}
+
+#: how :meth:`AnomalyDetector.fit_threshold` chooses the threshold
+THRESHOLD_STRATEGIES = ("fpr", "f1", "recall")
+#: the false-positive rate on normal validation images at which ``fit`` sets the threshold
+DEFAULT_TARGET_FPR = 0.05
+#: the quantile of the normal validation maps' pixel values kept as ``threshold_info_["map_scale"]``
+MAP_SCALE_QUANTILE = 0.999
 
 
 @dataclass(frozen=True)
@@ -51,10 +75,16 @@ class AnomalyResult:
             attention-weighted squared residual, whose mean is the
             attention term of the score); ``None`` for detectors without a
             spatial explanation (IsolationForest, OneClassSVM).
+        labels: ``(N,)`` int64, 1 where the score lies above ``threshold``
+            (anomaly), else 0; ``None`` when there is no threshold.
+        threshold: the threshold that made ``labels`` (the detector's
+            ``threshold_`` or the one passed to ``predict``), or ``None``.
     """
 
     scores: np.ndarray
     maps: np.ndarray | None
+    labels: np.ndarray | None = None
+    threshold: float | None = None
 
 
 def register_detector(*names: str) -> Callable[[type[AnomalyDetector]], type[AnomalyDetector]]:
@@ -85,9 +115,10 @@ def make_detector(name: str, **params: Any) -> AnomalyDetector:
 class AnomalyDetector(abc.ABC):
     """Base class: configure in ``__init__``, then ``fit``, then score.
 
-    Subclasses implement :meth:`fit` and :meth:`predict` (Keras models
-    through :class:`KerasDetector`), and list their constructor parameters
-    in :meth:`get_params`.
+    Subclasses implement :meth:`fit`, which ends with
+    ``return self._threshold_after_fit(x_val)``, and ``_predict`` (scores
+    and maps; Keras models through :class:`KerasDetector`), and list their
+    constructor parameters in :meth:`get_params`.
     """
 
     methods: ClassVar[tuple[str, ...]] = ()
@@ -97,6 +128,10 @@ class AnomalyDetector(abc.ABC):
             raise ValueError(f"{type(self).__name__} implements {list(self.methods)}; got method {method!r}")
         self.method = method
         self.image_shape_: tuple[int, int, int] | None = None
+        #: the score above which an image is labelled anomalous (fitted on validation data), or None
+        self.threshold_: float | None = None
+        #: how ``threshold_`` was fitted: strategy, targets, validation counts and rates, ``map_scale``
+        self.threshold_info_: dict[str, Any] | None = None
 
     # -- public API ------------------------------------------------------
     @abc.abstractmethod
@@ -111,9 +146,115 @@ class AnomalyDetector(abc.ABC):
     ) -> AnomalyDetector:
         """Train on normal images ``x_train`` (and known anomalies where the method uses them)."""
 
+    def predict(self, images: np.ndarray, batch_size: int = 512, threshold: float | None = None) -> AnomalyResult:
+        """Scores, anomaly maps and labels of ``images`` (``(N, H, W, C)`` floats in [0, 1]).
+
+        Labels are 1 where the score lies above ``threshold`` (default: the
+        fitted ``threshold_``); without either, ``labels`` is ``None``.
+        """
+        if threshold is not None and (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float, np.number))
+            or not math.isfinite(threshold)
+        ):
+            raise ValueError(f"threshold must be a finite number; got {threshold!r}")
+        result = self._predict(images, batch_size)
+        threshold = self.threshold_ if threshold is None else float(threshold)
+        if threshold is None:
+            return result
+        return replace(result, labels=(result.scores > threshold).astype(np.int64), threshold=threshold)
+
     @abc.abstractmethod
-    def predict(self, images: np.ndarray, batch_size: int = 512) -> AnomalyResult:
-        """Scores and anomaly maps of ``images`` (``(N, H, W, C)`` floats in [0, 1])."""
+    def _predict(self, images: np.ndarray, batch_size: int) -> AnomalyResult:
+        """Scores and maps of ``images``, without labels."""
+
+    def fit_threshold(
+        self,
+        x_val: np.ndarray,
+        x_val_anomalies: np.ndarray | None = None,
+        strategy: str = "fpr",
+        target_fpr: float = DEFAULT_TARGET_FPR,
+        target_recall: float = 0.9,
+        batch_size: int = 512,
+    ) -> AnomalyDetector:
+        """Set ``threshold_`` from validation images (never test images), and record how in ``threshold_info_``.
+
+        Args:
+            x_val: normal validation images, not used for training.
+            x_val_anomalies: labelled validation anomalies (needed by
+                ``"f1"`` and ``"recall"``; with ``"fpr"`` they only add the
+                recall to ``threshold_info_``).
+            strategy: ``"fpr"``: flag ``target_fpr`` of the normal images;
+                ``"f1"``: the best F1 of normal against anomalous images;
+                ``"recall"``: the highest threshold that flags at least
+                ``target_recall`` of the anomalies.
+            target_fpr: in ``(0, 1)``.
+            target_recall: in ``(0, 1]``.
+            batch_size: scoring batch size.
+
+        ``threshold_info_`` records the strategy, its target, the number of
+        validation images of each kind, the false-positive rate (and recall)
+        the threshold gives on them, and ``map_scale``, the
+        :data:`MAP_SCALE_QUANTILE` quantile of the normal images' map values
+        (a common colour scale for map overlays; ``None`` without maps).
+        With fewer than ``1 / target_fpr`` normal images the ``"fpr"``
+        threshold interpolates between the highest scores: it is logged as
+        a warning, since the rate is then not measured but extrapolated.
+        """
+        if strategy not in THRESHOLD_STRATEGIES:
+            raise ValueError(f"strategy must be one of {THRESHOLD_STRATEGIES}; got {strategy!r}")
+        check_number("target_fpr", target_fpr, 0.0, 1.0, open_low=True, open_high=True)
+        check_number("target_recall", target_recall, 0.0, 1.0, open_low=True)
+        if x_val is None:
+            raise ValueError(
+                "a threshold needs normal validation images (x_val); adda_keras does not invent one from "
+                "training scores"
+            )
+        if strategy != "fpr" and x_val_anomalies is None:
+            raise ValueError(f"the {strategy!r} threshold needs labelled validation anomalies (x_val_anomalies)")
+        normal = self._predict(x_val, batch_size)
+        anomalous = None if x_val_anomalies is None else self._predict(x_val_anomalies, batch_size).scores
+        info: dict[str, Any] = {"strategy": strategy, "n_normal": len(normal.scores)}
+        if strategy == "fpr":
+            threshold = threshold_at_fpr(normal.scores, target_fpr)
+            info["target_fpr"] = float(target_fpr)
+            if len(normal.scores) * target_fpr < 1:
+                logger.warning(
+                    "%d normal validation image(s) cannot measure a false-positive rate of %g: the threshold "
+                    "interpolates between their highest scores; hold out at least %d images",
+                    len(normal.scores),
+                    target_fpr,
+                    math.ceil(1 / target_fpr),
+                )
+        else:
+            labels = np.r_[np.zeros(len(normal.scores)), np.ones(len(anomalous))]
+            scores = np.r_[normal.scores, anomalous].astype(np.float64)
+            if strategy == "f1":
+                inclusive = threshold_best_f1(labels, scores)
+            else:
+                info["target_recall"] = float(target_recall)
+                ranked = np.sort(anomalous.astype(np.float64))[::-1]
+                inclusive = float(ranked[math.ceil(target_recall * len(ranked)) - 1])
+            threshold = _just_below(inclusive, scores)
+        info["validation_fpr"] = float(np.mean(normal.scores > threshold))
+        if anomalous is not None:
+            info["n_anomalies"] = len(anomalous)
+            info["validation_recall"] = float(np.mean(anomalous > threshold))
+        info["map_scale"] = None if normal.maps is None else float(np.quantile(normal.maps, MAP_SCALE_QUANTILE))
+        self.threshold_, self.threshold_info_ = float(threshold), info
+        logger.info("threshold %.6g fitted on validation data: %s", self.threshold_, info)
+        return self
+
+    def _threshold_after_fit(self, x_val: np.ndarray | None) -> AnomalyDetector:
+        """End of every ``fit``: the default threshold on ``x_val``, or none (and say so)."""
+        self.threshold_ = self.threshold_info_ = None
+        if x_val is None:
+            logger.info(
+                "no validation images (x_val): no threshold fitted; predict() gives no labels until "
+                "fit_threshold() is called or a threshold is passed"
+            )
+            return self
+        return self.fit_threshold(x_val)
 
     def score_samples(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """One anomaly score per image, ``(N,)``; higher = more anomalous."""
@@ -246,8 +387,8 @@ class KerasDetector(AnomalyDetector):
         return model
 
     # -- inference ---------------------------------------------------------
-    def predict(self, images: np.ndarray, batch_size: int = 512) -> AnomalyResult:
-        """Scores and anomaly maps of ``images`` (``(N, H, W, C)`` floats in [0, 1])."""
+    def _predict(self, images: np.ndarray, batch_size: int) -> AnomalyResult:
+        """Scores and anomaly maps of ``images``, one compiled pass per batch."""
         images = self._check_input(images)
         scores, maps = [], []
         for start in range(0, len(images), batch_size):
@@ -277,12 +418,19 @@ class KerasDetector(AnomalyDetector):
 
     def _fitted_state(self) -> dict[str, Any]:
         """JSON-able fitted attributes besides the networks."""
-        return {"image_shape": list(self.image_shape_), "history": self.history_}
+        return {
+            "image_shape": list(self.image_shape_),
+            "history": self.history_,
+            "threshold": self.threshold_,
+            "threshold_info": self.threshold_info_,
+        }
 
     def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
-        """Rebuild the fitted detector from saved networks and state."""
+        """Rebuild the fitted detector from saved networks and state (files saved before thresholds have none)."""
         self.image_shape_ = tuple(state["image_shape"])
         self.history_ = state["history"]
+        self.threshold_ = state.get("threshold")
+        self.threshold_info_ = state.get("threshold_info")
 
 
 @keras.saving.register_keras_serializable(package="adda_keras")
@@ -360,3 +508,15 @@ def load_detector(path: str | Path) -> AnomalyDetector:
     detector = make_detector(metadata["method"], **metadata["params"])
     detector._restore(bundle.networks, metadata["state"])
     return detector
+
+
+def _just_below(inclusive: float, scores: np.ndarray) -> float:
+    """A threshold that labels exactly the scores ``>= inclusive`` as anomalies under the rule ``score > threshold``.
+
+    Midway between ``inclusive`` and the highest score below it (a hair
+    below ``inclusive`` when no score is lower).
+    """
+    lower = scores[scores < inclusive]
+    if lower.size:
+        return float((inclusive + lower.max()) / 2)
+    return float(np.nextafter(np.float32(inclusive), np.float32(-np.inf)))

@@ -79,7 +79,7 @@ class AnoVAEDetector(_OneClassKerasDetector):
         )
         self.image_shape_ = tuple(shape)
         self._score = None
-        return self
+        return self._threshold_after_fit(x_val)
 
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         if self._score is None:
@@ -157,7 +157,7 @@ class AnoGANDetector(_OneClassKerasDetector):
         )
         self.image_shape_ = tuple(shape)
         self._search = None
-        return self
+        return self._threshold_after_fit(x_val)
 
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         if self._search is None:

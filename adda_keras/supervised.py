@@ -87,7 +87,7 @@ class CNNRegressionDetector(KerasDetector):
         self.network_ = network
         self.image_shape_ = tuple(x_train.shape[1:])
         self._score = None
-        return self
+        return self._threshold_after_fit(x_val)
 
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         if self._score is None:

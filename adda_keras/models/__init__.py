@@ -7,6 +7,8 @@ from adda_keras.models.networks import (
     build_decoder,
     build_discriminator,
     build_encoder,
+    check_network_shape,
+    extra_stages,
 )
 from adda_keras.models.vae import VAE
 from adda_keras.models.vaegan import VAEGAN
@@ -20,6 +22,8 @@ __all__ = [
     "build_decoder",
     "build_discriminator",
     "build_encoder",
+    "check_network_shape",
+    "extra_stages",
     "latent_starts",
     "make_latent_search",
 ]

@@ -18,6 +18,15 @@ pooling and a single dense unit. That head is what makes the plain class
 activation map (CAM) of Zhou et al. 2016 possible: the map is the trunk's
 last feature maps weighted by the dense kernel. The discriminator therefore
 returns two tensors: the logit (before the sigmoid) and those feature maps.
+
+Image size: the networks were designed for 28x28 digits, with a bottleneck of
+7x7 cells. Larger images get one more stride-2 stage per doubling of their
+side beyond 32 pixels (:func:`extra_stages`: 0 for 28 and 32, 1 for 64, 2 for
+128), in the encoder, the decoder and the discriminator alike, so the
+bottleneck and the CAM stay at 7-8 and 14-16 cells and a training step grows
+with the pixel count, not faster. The builders choose their filters from the
+image size when ``filters`` is not given; at 28x28 that is exactly the
+original networks, so results on MNIST do not change.
 """
 
 from __future__ import annotations
@@ -31,6 +40,38 @@ from keras import layers
 ATTENTION_LAYER = "attention_features"
 #: Name of the discriminator's dense head whose kernel weights the CAM.
 HEAD_LAYER = "head"
+
+
+#: the largest image side that needs no extra stride-2 stage
+BASE_SIDE = 32
+
+
+def extra_stages(image_shape: Sequence[int]) -> int:
+    """Stride-2 stages added to the 28x28 networks for an image of this size.
+
+    One per doubling of the smaller side beyond :data:`BASE_SIDE`: 0 up to
+    32 pixels, 1 up to 64, 2 up to 128, 3 up to 256.
+    """
+    side = min(int(image_shape[0]), int(image_shape[1]))
+    stages = 0
+    while side > BASE_SIDE * 2**stages:
+        stages += 1
+    return stages
+
+
+def encoder_filters(image_shape: Sequence[int]) -> tuple[int, ...]:
+    """Default filters of :func:`build_encoder`: ``(32, 64)``, plus 128 per extra stage."""
+    return (32, 64) + (128,) * extra_stages(image_shape)
+
+
+def decoder_filters(image_shape: Sequence[int]) -> tuple[int, ...]:
+    """Default filters of :func:`build_decoder`: ``(32, 16)``, preceded by 64 per extra stage."""
+    return (64,) * extra_stages(image_shape) + (32, 16)
+
+
+def discriminator_filters(image_shape: Sequence[int]) -> tuple[int, ...]:
+    """Default trunk filters of :func:`build_discriminator`: ``(32, 64)``, preceded by a strided 32 per extra stage."""
+    return (32,) * extra_stages(image_shape) + (32, 64)
 
 
 def validate_image_shape(image_shape: Sequence[int], downsampling: int) -> tuple[int, int, int]:
@@ -48,9 +89,23 @@ def validate_image_shape(image_shape: Sequence[int], downsampling: int) -> tuple
     if height % downsampling or width % downsampling or min(height, width) < downsampling:
         raise ValueError(
             f"image height and width must be positive multiples of {downsampling} "
-            f"for these networks; got {height}x{width}"
+            f"for these networks; got {height}x{width} (sizes that work: 28, 32, 64, 128)"
         )
     return shape
+
+
+def check_network_shape(image_shape: Sequence[int]) -> tuple[int, int, int]:
+    """Check that the default networks of every model can be built for ``image_shape``; return it as a tuple.
+
+    The deepest default network is the encoder, with ``2 + extra_stages``
+    stride-2 layers, so height and width must be multiples of
+    ``2 ** (2 + extra_stages)``: 4 up to 32 pixels, 8 up to 64, 16 up to 128.
+    Commands call it before reading data or training, so a bad size fails at once.
+    """
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) != 3:
+        raise ValueError(f"image_shape must be (height, width, channels); got {image_shape!r}")
+    return validate_image_shape(shape, 2 ** len(encoder_filters(shape)))
 
 
 #: how the decoder doubles its resolution
@@ -69,10 +124,16 @@ def _conv_block(
 def build_encoder(
     image_shape: Sequence[int],
     latent_dim: int = 16,
-    filters: Sequence[int] = (32, 64),
+    filters: Sequence[int] | None = None,
     name: str = "encoder",
 ) -> keras.Model:
-    """Build ``G_enc``: an image to the mean and log-variance of ``q(z|x)``."""
+    """Build ``G_enc``: an image to the mean and log-variance of ``q(z|x)``.
+
+    One stride-2 convolution per entry of ``filters`` (default:
+    :func:`encoder_filters` of the image size).
+    """
+    if filters is None:
+        filters = encoder_filters(image_shape)
     shape = validate_image_shape(image_shape, 2 ** len(filters))
     inputs = keras.Input(shape=shape, name="image")
     x = inputs
@@ -89,7 +150,7 @@ def build_encoder(
 def build_decoder(
     image_shape: Sequence[int],
     latent_dim: int = 16,
-    filters: Sequence[int] = (32, 16),
+    filters: Sequence[int] | None = None,
     projection_filters: int = 64,
     upsampling: str = "resize",
     name: str = "decoder",
@@ -98,7 +159,7 @@ def build_decoder(
 
     The code is projected to ``projection_filters`` maps at
     ``1 / 2**len(filters)`` of the image size, then each entry of ``filters``
-    doubles the resolution: ``upsampling="resize"`` (default) by
+    (default: :func:`decoder_filters` of the image size) doubles the resolution: ``upsampling="resize"`` (default) by
     nearest-neighbour upsampling and a 3x3 convolution, which cannot leave a
     checkerboard; ``"transpose"`` by a stride-2 transposed convolution. The
     defaults keep the decoder, the most expensive part of a training step,
@@ -106,6 +167,8 @@ def build_decoder(
     """
     if upsampling not in UPSAMPLING_MODES:
         raise ValueError(f"upsampling must be one of {UPSAMPLING_MODES}; got {upsampling!r}")
+    if filters is None:
+        filters = decoder_filters(image_shape)
     height, width, channels = validate_image_shape(image_shape, 2 ** len(filters))
     scale = 2 ** len(filters)
     inputs = keras.Input(shape=(latent_dim,), name="z")
@@ -125,7 +188,7 @@ def build_decoder(
 
 def build_discriminator(
     image_shape: Sequence[int],
-    filters: Sequence[int] = (32, 64),
+    filters: Sequence[int] | None = None,
     attention_filters: int = 128,
     dropout: float = 0.2,
     downsampling_layers: int | None = None,
@@ -143,14 +206,23 @@ def build_discriminator(
     convolutions, the rest stride 1 (default: all strided). Fewer strided
     layers give a finer CAM (14x14 instead of 7x7 for 28x28 images with one
     instead of two), so the attention can sit on the object rather than
-    spill onto its surroundings. ``spectral_norm`` wraps the trunk's
+    spill onto its surroundings. Without ``filters``, the trunk is
+    :func:`discriminator_filters` of the image size, and
+    ``downsampling_layers`` counts the strided layers of the 28x28 trunk
+    ``(32, 64)``: the extra stages of a larger image are always strided, so
+    one setting gives a CAM of about the same number of cells at every size. ``spectral_norm`` wraps the trunk's
     convolutions in :class:`keras.layers.SpectralNormalization` (Miyato et
     al. 2018); the dense head stays plain so that CAM can read its kernel.
     """
+    extra = 0
+    if filters is None:
+        filters = discriminator_filters(image_shape)
+        extra = extra_stages(image_shape)
     if downsampling_layers is None:
-        downsampling_layers = len(filters)
-    if not 0 <= downsampling_layers <= len(filters):
-        raise ValueError(f"downsampling_layers must be in 0..{len(filters)}; got {downsampling_layers!r}")
+        downsampling_layers = len(filters) - extra
+    if not 0 <= downsampling_layers <= len(filters) - extra:
+        raise ValueError(f"downsampling_layers must be in 0..{len(filters) - extra}; got {downsampling_layers!r}")
+    downsampling_layers += extra
     shape = validate_image_shape(image_shape, 2**downsampling_layers)
     inputs = keras.Input(shape=shape, name="image")
     x = inputs

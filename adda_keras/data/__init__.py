@@ -7,7 +7,9 @@ arrays in ``[0, 1]`` (channels last), labels int64 ``(N,)``.
 from adda_keras.data.folder import (
     COLOR_MODES,
     IMAGE_EXTENSIONS,
+    find_image_files,
     load_folder_dataset,
+    load_image_files,
     load_image_folder,
 )
 from adda_keras.data.mnist import (
@@ -51,7 +53,9 @@ __all__ = [
     "check_images",
     "check_labels",
     "digit_support",
+    "find_image_files",
     "load_folder_dataset",
+    "load_image_files",
     "load_image_folder",
     "load_mnist",
     "make_dataset",

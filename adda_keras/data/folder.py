@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,9 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "COLOR_MODES",
     "IMAGE_EXTENSIONS",
+    "find_image_files",
     "load_folder_dataset",
+    "load_image_files",
     "load_image_folder",
 ]
 
@@ -101,6 +104,63 @@ def load_folder_dataset(
     return np.concatenate(parts), np.concatenate(labels)
 
 
+def find_image_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The image files that ``paths`` name: files as given, folders searched recursively.
+
+    Inside a folder, files with an extension in :data:`IMAGE_EXTENSIONS` are
+    taken, in path order, skipping hidden files and folders; a file named
+    directly must have such an extension. A path that does not exist, a
+    named file of another type, or a folder without images raises
+    ``ValueError`` naming it, and so does a file reached twice.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_dir():
+            inside = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in IMAGE_EXTENSIONS
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not inside:
+                raise ValueError(f"the folder {path} holds no image file with an extension in {IMAGE_EXTENSIONS}")
+            found += inside
+        elif path.is_file():
+            if path.suffix.lower() not in IMAGE_EXTENSIONS:
+                raise ValueError(f"{path} is not an image file: its extension is not in {IMAGE_EXTENSIONS}")
+            found.append(path)
+        else:
+            raise ValueError(f"no such file or folder: {path}")
+    resolved = [p.resolve() for p in found]
+    if len(set(resolved)) != len(resolved):
+        twice = sorted({str(p) for p in resolved if resolved.count(p) > 1})
+        raise ValueError(f"these images are named more than once (overlapping paths): {twice[:3]}")
+    return found
+
+
+def load_image_files(
+    files: Sequence[str | os.PathLike[str]],
+    image_size: tuple[int, int] = (28, 28),
+    color_mode: str = "grayscale",
+    background: float = 0.0,
+) -> np.ndarray:
+    """Read the image ``files``, in the given order, exactly as :func:`load_image_folder` reads a folder's files.
+
+    ``(N, H, W, C)`` float32 in ``[0, 1]``; see :func:`load_image_folder` for
+    ``image_size``, ``color_mode`` and ``background``. A file that cannot be
+    decoded raises ``ValueError`` naming it.
+    """
+    size = _check_options(image_size, color_mode, background)
+    files = [Path(f) for f in files]
+    if not files:
+        raise ValueError("files must name at least one image file")
+    return _read_files(files, size, color_mode, background)
+
+
 def _check_options(image_size: tuple[int, int], color_mode: str, background: float) -> tuple[int, int]:
     """Validate the reading options; return ``image_size`` as ``(height, width)``."""
     check_number("background", background, 0.0, 1.0)
@@ -125,8 +185,14 @@ def _read_folder(
     background: float,
 ) -> np.ndarray:
     """Read the images of one folder; ``name`` is the argument named in errors."""
+    images = _read_files(_image_files(directory, name), size, color_mode, background)
+    logger.info("Read %d images (%dx%d, %s) from %s", len(images), *size, color_mode, directory)
+    return images
+
+
+def _read_files(files: list[Path], size: tuple[int, int], color_mode: str, background: float) -> np.ndarray:
+    """Decode, composite and resize ``files`` into one float32 array."""
     height, width = size
-    files = _image_files(directory, name)
     channels = 3 if color_mode == "rgb" else 1
     images = np.empty((len(files), height, width, channels), dtype=np.float32)
     for index, path in enumerate(files):
@@ -136,14 +202,6 @@ def _read_folder(
         except (OSError, ValueError, Image.DecompressionBombError) as error:
             raise ValueError(f"cannot read image file {path}: {error}") from error
         images[index] = _resize(pixels, height, width)
-    logger.info(
-        "Read %d images (%dx%d, %s) from %s",
-        len(files),
-        height,
-        width,
-        color_mode,
-        directory,
-    )
     return images
 
 

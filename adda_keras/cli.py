@@ -1,7 +1,9 @@
-"""Command line: ``python -m adda_keras demo`` (and later subcommands).
+"""Command line: ``python -m adda_keras`` (or ``adda-keras``) ``demo``, ``reproduce``, ``localise``, ``fit``, ``score``.
 
-Each subcommand is a thin layer over :mod:`adda_keras.experiments`; it
-parses and validates options, runs, and prints where the results went.
+Each subcommand is a thin layer over the library (:mod:`adda_keras.experiments`,
+:mod:`adda_keras.reproduce`, :mod:`adda_keras.localisation`,
+:mod:`adda_keras.own_images`); it parses and validates options, runs, and
+prints what it did and where the results went.
 """
 
 from __future__ import annotations
@@ -11,6 +13,26 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``error:`` line and exit status 2, like the commands' own errors."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``error: message`` (and where to find help), exit with status 2."""
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    """``64`` or ``64x48`` (height x width) as ``(height, width)``."""
+    try:
+        sides = tuple(int(part) for part in text.lower().split("x"))
+    except ValueError:
+        sides = ()
+    if len(sides) not in (1, 2) or min(sides) < 1:
+        raise argparse.ArgumentTypeError(f"must be a side (64) or height x width (64x48) in pixels; got {text!r}")
+    return (sides[0], sides[-1])
 
 
 def _positive_int(text: str) -> int:
@@ -31,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     from adda_keras.data import MNIST_SOURCES
 
-    parser = argparse.ArgumentParser(prog="python -m adda_keras", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m adda_keras", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and show Keras progress bars")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -40,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--source", choices=MNIST_SOURCES, default="bundled", help="MNIST source (default bundled)")
     demo.add_argument("--noise-strength", type=float, default=1.0, help="background noise strength, 0 = clean")
     demo.add_argument("--epochs", type=_positive_int, default=30, help="training epochs (default 30)")
-    demo.add_argument("--beta", type=float, default=0.2, help="weight of D(x) in the ADA score (default 0.2)")
+    demo.add_argument(
+        "--beta", type=float, default=0.2, help="weight of D(x) in the ADA score, spread units (default 0.2)"
+    )
     demo.add_argument("--attention", choices=("cam", "grad-cam"), default="cam")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--output", default="outputs/demo", help="output folder (default outputs/demo)")
@@ -73,6 +97,40 @@ def build_parser() -> argparse.ArgumentParser:
     localise.add_argument(
         "--output", default="results/localisation", help="output folder (default results/localisation)"
     )
+
+    fit = commands.add_parser(
+        "fit", help="train a detector on a folder of your normal images; fit its threshold on held-out ones"
+    )
+    fit.add_argument("normal_dir", metavar="NORMAL_DIR", help="folder of normal images (its own files)")
+    fit.add_argument("--out", required=True, help="model file to write: .keras (networks) or .pkl (pixel detectors)")
+    fit.add_argument("--method", default="ada", help="detector name (default ada; see README for the list)")
+    fit.add_argument("--image-size", type=_image_size, default=(64, 64), help="64 or HxW (default 64)")
+    fit.add_argument("--color", choices=("grayscale", "rgb"), default="rgb", help="colour mode (default rgb)")
+    fit.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
+    fit.add_argument("--batch-size", type=int, default=64, help="training batch size (default 64)")
+    fit.add_argument(
+        "--val-fraction", type=float, default=0.1, help="share of normal images held out for validation (default 0.1)"
+    )
+    fit.add_argument("--known-anomaly", metavar="DIR", help="folder of images of a known anomaly")
+    fit.add_argument(
+        "--threshold",
+        choices=("fpr", "f1", "recall"),
+        default="fpr",
+        help="fpr: a target false-positive rate on normal validation images (default); f1, recall: need "
+        "--known-anomaly",
+    )
+    fit.add_argument("--target-fpr", type=float, default=0.05, help="false-positive rate of --threshold fpr")
+    fit.add_argument("--target-recall", type=float, default=0.9, help="share of anomalies --threshold recall flags")
+    fit.add_argument("--seed", type=int, default=0, help="seeds the validation split and training (default 0)")
+
+    score = commands.add_parser(
+        "score", help="score image files and folders with a saved model: a CSV of scores and labels, map images"
+    )
+    score.add_argument("model", metavar="MODEL", help="a model written by fit (.keras or .pkl)")
+    score.add_argument("paths", metavar="PATH", nargs="+", help="image files and folders (searched recursively)")
+    score.add_argument("--out", default="scores.csv", help="CSV to write (default scores.csv)")
+    score.add_argument("--maps", metavar="DIR", help="also write one PNG per image: input, anomaly map, label")
+    score.add_argument("--threshold", type=float, help="label with this threshold instead of the model's")
     return parser
 
 
@@ -129,6 +187,30 @@ def _run(args: argparse.Namespace) -> None:
         run_localisation(config)
         print((config.folder / "table.md").read_text())
         print(f"results written to {config.folder.resolve()}")
+    if args.command == "fit":
+        from adda_keras.own_images import FitConfig, fit_folder, progress_verbosity
+
+        fit_config = FitConfig(
+            normal_dir=args.normal_dir,
+            out=args.out,
+            method=args.method,
+            image_size=args.image_size,
+            color=args.color,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            val_fraction=args.val_fraction,
+            known_anomaly_dir=args.known_anomaly,
+            threshold=args.threshold,
+            target_fpr=args.target_fpr,
+            target_recall=args.target_recall,
+            seed=args.seed,
+            verbose=progress_verbosity(),
+        )
+        print(fit_folder(fit_config).summary())
+    if args.command == "score":
+        from adda_keras.own_images import ScoreConfig, score_paths
+
+        print(score_paths(ScoreConfig(args.model, args.paths, args.out, args.maps, args.threshold)).summary())
     if args.command == "demo":
         config = DemoConfig(
             digit=args.digit,

@@ -1,0 +1,110 @@
+"""A folder data set of texture photos with generated defects: the "your own images" example.
+
+It ships offline: the photos are scikit-image's bundled ``brick``, ``grass``
+and ``gravel`` (512x512 grayscale). :func:`write_texture_folders` writes
+ordinary PNG folders in the layout of MVTec AD, which users of anomalib
+know::
+
+    train/good/             normal crops (fit trains on them, holding out some for validation)
+    test/good/              normal crops from another part of the photo
+    test/<kind>/            crops with one defect each: scratch, stain, patch
+    ground_truth/<kind>/    <name>_mask.png, white on the defect's pixels
+
+Normal images are crops of one texture; anomalies are crops of the same
+texture with a generated defect (a scratch, a stain, or a patch of another
+texture). Crops and defects come from :func:`adda_keras.data.defects.texture_crops`
+and :func:`adda_keras.data.defects.add_texture_defects`; training and test
+crops come from disjoint bands of the photo, so no test pixel was seen in
+training.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from adda_keras.data.defects import NORMAL, TEXTURES, add_texture_defects, texture_crops
+from adda_keras.validation import check_int, check_seed
+
+__all__ = ["NORMAL_FOLDER", "TRAIN_BAND", "TEST_BAND", "write_texture_folders"]
+
+#: the name of the folders of normal images (``train/good``, ``test/good``), as in MVTec AD
+NORMAL_FOLDER = "good"
+#: rows of the photo (fractions of its height) that training crops come from
+TRAIN_BAND = (0.0, 0.6)
+#: rows of the photo that test crops come from
+TEST_BAND = (0.6, 1.0)
+_SUBFOLDERS = ("train", "test", "ground_truth")
+
+
+def write_texture_folders(
+    output: str | os.PathLike[str],
+    normal: str = "brick",
+    foreign: str = "gravel",
+    n_train: int = 240,
+    n_test: int = 160,
+    size: int = 64,
+    seed: int = 0,
+    overwrite: bool = False,
+) -> dict[str, int]:
+    """Write the texture example into ``output``; return the number of images in each folder.
+
+    Args:
+        output: the folder to write (created if needed).
+        normal: the texture of normal images, one of
+            :data:`~adda_keras.data.defects.TEXTURES`.
+        foreign: the texture pasted by ``"patch"`` defects.
+        n_train: normal training crops (``train/good``).
+        n_test: test crops, split into four equal groups: normal
+            (``test/good``), scratch, stain and patch.
+        size: crop side in pixels (the photo is first shrunk by 2).
+        seed: seeds the crops and the defects.
+        overwrite: replace the ``train``, ``test`` and ``ground_truth``
+            folders of an earlier run; without it, a non-empty ``output``
+            raises ``ValueError``.
+    """
+    for name, value in (("normal", normal), ("foreign", foreign)):
+        if value not in TEXTURES:
+            raise ValueError(f"{name} must be one of {TEXTURES}; got {value!r}")
+    if normal == foreign:
+        raise ValueError(f"foreign must be another texture than normal ({normal!r}): a patch of it is the defect")
+    check_int("n_train", n_train)
+    check_int("n_test", n_test, minimum=4)
+    check_int("size", size, minimum=8)
+    check_seed("seed", seed)
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"output must be a folder; {folder} is a file")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not overwrite:
+            raise ValueError(f"the output folder {folder} is not empty; choose another or pass overwrite=True")
+        for sub in _SUBFOLDERS:
+            shutil.rmtree(folder / sub, ignore_errors=True)
+    train = texture_crops(normal, n_train, seed, band=TRAIN_BAND, size=size)
+    test = texture_crops(normal, n_test, seed + 1, band=TEST_BAND, size=size)
+    patches = texture_crops(foreign, 32, seed + 2, size=size)
+    defects = add_texture_defects(test, patches, seed=seed + 3)
+    counts = {f"train/{NORMAL_FOLDER}": _write_pngs(folder / "train" / NORMAL_FOLDER, train, "train")}
+    for kind in [NORMAL, *sorted(set(defects.kinds.tolist()) - {NORMAL})]:
+        keep = defects.kinds == kind
+        sub = NORMAL_FOLDER if kind == NORMAL else kind
+        names = [f"{sub}_{index:03d}" for index in np.flatnonzero(keep)]
+        counts[f"test/{sub}"] = _write_pngs(folder / "test" / sub, defects.images[keep], names)
+        if kind != NORMAL:
+            masks = defects.masks[keep][..., None].astype(np.float32)
+            _write_pngs(folder / "ground_truth" / kind, masks, [f"{n}_mask" for n in names])
+    return counts
+
+
+def _write_pngs(folder: Path, images: np.ndarray, names: str | list[str]) -> int:
+    """Write ``(N, H, W, 1)`` images in [0, 1] as 8-bit grayscale PNGs named ``names`` (or ``prefix_000``...)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if isinstance(names, str):
+        names = [f"{names}_{index:03d}" for index in range(len(images))]
+    for image, name in zip(images, names, strict=True):
+        Image.fromarray(np.round(image[..., 0] * 255).astype(np.uint8)).save(folder / f"{name}.png")
+    return len(images)

@@ -214,3 +214,62 @@ def plot_examples(
             axes[row, 0].set_ylabel(row_titles[row], fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def plot_score_anatomy(
+    images: np.ndarray,
+    reconstructions: np.ndarray,
+    attention: np.ndarray,
+    weighted_maps: np.ndarray,
+    pixel_scores: np.ndarray,
+    ada_scores: np.ndarray,
+    row_titles: Sequence[str] | None = None,
+) -> Figure:
+    """The figure that carries ADA's idea: one row per image, the two scores side by side.
+
+    Columns: the input, its reconstruction, the plain squared residual (what
+    AnoVAEGAN averages), the attention ``c`` over the input, and the
+    attention-weighted residual (what ADA averages). Both residual maps of
+    all rows share one colour scale, so a reader can compare where each
+    puts its mass; each row's label carries the pixel-residual score and the
+    ADA score of that image.
+
+    Args:
+        images, reconstructions: ``(N, H, W, C)`` in [0, 1].
+        attention: ``(N, H, W)`` attention maps ``c``.
+        weighted_maps: ``(N, H, W)`` ADA maps (``detector.anomaly_map``).
+        pixel_scores, ada_scores: ``(N,)`` the two scores of each image.
+        row_titles: optional label per row, shown above the scores.
+    """
+    import matplotlib.pyplot as plt
+
+    residual = np.mean(np.square(np.asarray(images) - np.asarray(reconstructions)), axis=-1)
+    top = float(max(residual.max(), np.asarray(weighted_maps).max(), 1e-6))
+    n = len(images)
+    fig, axes = plt.subplots(n, 5, figsize=(8.0, 1.7 * n), squeeze=False)
+    columns = ("input x", "reconstruction x̂", "residual (x − x̂)²", "attention c", "c-weighted residual")
+    for row in range(n):
+        image = images[row, ..., 0] if images.shape[-1] == 1 else images[row]
+        recon = reconstructions[row, ..., 0] if reconstructions.shape[-1] == 1 else reconstructions[row]
+        panels = (
+            (image, "gray", (0, 1), None),
+            (recon, "gray", (0, 1), None),
+            (residual[row], "magma", (0, top), None),
+            (image, "gray", (0, 1), attention[row]),
+            (weighted_maps[row], "magma", (0, top), None),
+        )
+        for col, (picture, cmap, (low, high), overlay) in enumerate(panels):
+            ax = axes[row, col]
+            ax.imshow(picture, cmap=cmap, vmin=low, vmax=high)
+            if overlay is not None:
+                ax.imshow(overlay, cmap="jet", alpha=0.45, vmin=0, vmax=max(float(overlay.max()), 1e-6))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(columns[col], fontsize="small")
+        label = f"pixel {pixel_scores[row]:.4f}\nADA {ada_scores[row]:.4f}"
+        if row_titles is not None:
+            label = f"{row_titles[row]}\n{label}"
+        axes[row, 0].set_ylabel(label, fontsize="small")
+    fig.tight_layout()
+    return fig

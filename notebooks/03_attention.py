@@ -71,6 +71,7 @@ import numpy as np
 from adda_keras import make_detector
 from adda_keras.attention import attention_maps
 from adda_keras.data import BackgroundNoise, apply_noise, digit_support, load_mnist, one_class_split
+from adda_keras.diagnostics import attention_share, reconstruction_variety
 from adda_keras.tutorial import FAST, AttentionHistory, pick, show_images
 
 plt.rcParams["figure.dpi"] = 80
@@ -181,27 +182,36 @@ print("peak of CAM(x̂):", np.round(parts["attention_reconstruction"].max(axis=(
 # %% [markdown]
 # ## How much attention falls on the noise?
 #
-# Over all test images: the share of the attention `c` that lies on the (visible) noise pixels and on the digit's
-# pixels, next to the share of the image each covers. Attention blind to the content would spread like the area; a
-# larger share than area means the discriminator prefers those pixels. The weighted residual of notebook 04 inherits
-# this preference: pixels whose share of the attention exceeds their share of the area count more than in a plain
-# pixel residual, the others less.
+# Over all test images: the share of the weight `c²` (the weighted residual of notebook 04 weights each pixel by `c²`)
+# that lies on the (visible) noise pixels and on the digit's pixels, next to the share of the image each covers.
+# Attention blind to the content would spread like the area; a larger share than area means the discriminator prefers
+# those pixels. `adda_keras.diagnostics.attention_share` is the ratio of the two for the digit (1 = indifferent), and
+# `reconstruction_variety` says whether the reconstructions follow their inputs (near 0 would mean one template for
+# every image, the "posterior collapse" of an earlier version of this library).
 
 # %%
-attention = ada.explain(noisy.x_test)["attention"]
+test_parts = ada.explain(noisy.x_test)
+attention = test_parts["attention"]
 noise_mask = (noisy.x_test - clean.x_test)[..., 0] > 0.1  # visible noise (not the blobs' faint tails)
-digit_mask = digit_support(clean.x_test)[..., 0]
-on_noise = (attention * noise_mask).sum(axis=(1, 2)) / attention.sum(axis=(1, 2))
-on_digit = (attention * digit_mask).sum(axis=(1, 2)) / attention.sum(axis=(1, 2))
-print(f"noise pixels: {noise_mask.mean():5.1%} of the image, {on_noise.mean():5.1%} of the attention")
-print(f"digit pixels: {digit_mask.mean():5.1%} of the image, {on_digit.mean():5.1%} of the attention")
+digit_mask = digit_support(clean.x_test, threshold=0.5)[..., 0]
+on_noise = (attention**2 * noise_mask).sum(axis=(1, 2)) / (attention**2).sum(axis=(1, 2))
+on_digit = (attention**2 * digit_mask).sum(axis=(1, 2)) / (attention**2).sum(axis=(1, 2))
+print(f"noise pixels: {noise_mask.mean():5.1%} of the image, {on_noise.mean():5.1%} of the weight c²")
+print(f"digit pixels: {digit_mask.mean():5.1%} of the image, {on_digit.mean():5.1%} of the weight c²")
+share = attention_share(attention, digit_mask)
+print(f"attention share on the digit (c² share / area share; 1 = indifferent): {np.nanmean(share):.2f}")
+print(
+    f"reconstruction variety (0 = one template for every image): "
+    f"{reconstruction_variety(noisy.x_test, test_parts['reconstruction']):.2f}"
+)
 
 # %% [markdown]
 # ## CAM and Grad-CAM
 #
 # Grad-CAM weights the feature maps of any convolutional layer by the spatial mean of the gradient of the logit. On the
 # layer that feeds the pooling head it is CAM up to a positive factor, so after the per-image normalisation the two
-# coincide. On an earlier layer (`dis0_act`, 14×14 instead of 7×7) it gives a finer, noisier map. `attention_maps`
+# coincide. On an earlier layer (`dis0_act`, the first convolution's 14×14 maps) it gives a noisier map of lower-level
+# features. `attention_maps`
 # computes all of them from any discriminator built by the library; here the trained one, `ada.model_.discriminator`.
 
 # %%

@@ -98,3 +98,20 @@ def test_diagnose_a_trained_model(trained_ada, tiny_split):
     assert all(np.isfinite(v) for v in health.values())
     assert 0 <= health["attention_share"] <= 1 / health["support_area"]
     assert all(0 <= health[k] <= 1 for k in ("d_real", "d_reconstruction", "d_sample"))
+
+
+def test_score_anatomy_figure(trained_ada, tiny_split):
+    from adda_keras.evaluation import plot_score_anatomy
+
+    x = tiny_split.x_test[:3]
+    parts = trained_ada.explain(x)
+    fig = plot_score_anatomy(
+        x,
+        parts["reconstruction"],
+        parts["attention"],
+        trained_ada.anomaly_map(x),
+        trained_ada.variant("anovaegan").score_samples(x),
+        trained_ada.score_samples(x),
+        ["a", "b", "c"],
+    )
+    assert len(fig.axes) == 15 and "ADA" in fig.axes[0].get_ylabel()

@@ -6,10 +6,12 @@ generated defects and known masks (:mod:`adda_keras.data.defects`), with
 the pixel AUROC and the AUPRO of :mod:`adda_keras.evaluation`. The maps
 compared (:data:`MAP_METHODS`):
 
-* ``ada`` — ADA's map: the attention-weighted squared residual
-  ``c² (x - x̂)² / mean(c²)`` (``detector.anomaly_map``);
+* ``ada`` — ADA's map as in the paper: the attention-weighted squared
+  residual ``c² (x - x̂)² / mean(c²)`` with no attention floor
+  (``detector.variant(attention_floor=0).anomaly_map``);
 * ``ada-floor`` — the same with ``attention_floor`` added to ``c``
-  everywhere, the floor chosen on validation data;
+  everywhere, the floor chosen on validation data (the library's default
+  floor, 0.5, is one of the candidates);
 * ``residual`` — the plain squared residual ``(x - x̂)²`` of the same
   VAEGAN (AnoVAEGAN's map);
 * ``attention`` — the attention ``c = CAM(x) + CAM(x̂)`` alone;
@@ -68,7 +70,7 @@ logger = logging.getLogger(__name__)
 MAP_METHODS = ("ada", "ada-floor", "residual", "attention", "grad-cam", "patch-knn")
 #: display names in the tables
 LABELS = {
-    "ada": "ADA map (c-weighted residual)",
+    "ada": "ADA map (c-weighted residual, no floor)",
     "ada-floor": "ADA map + attention floor",
     "residual": "plain residual (AnoVAEGAN)",
     "attention": "attention c alone",
@@ -150,6 +152,7 @@ class PatchKNN:
         self.max_bank = check_int("max_bank", max_bank)
         self.seed = check_seed("seed", seed)
         self.train_patches_: np.ndarray | None = None
+        self.image_shape_: tuple[int, ...] | None = None
 
     def fit(self, x_train: np.ndarray) -> PatchKNN:
         """Store the patches of the normal training images."""
@@ -203,13 +206,15 @@ def not_normal_grad_cam(discriminator: Any, images: np.ndarray, batch_size: int 
 def vaegan_maps(detector: Any, images: np.ndarray, floors: Sequence[float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Maps and image scores of one fitted ``ada`` detector: ``{name: (maps (N, H, W), scores (N,))}``.
 
-    Names: ``ada``, ``residual``, ``attention``, ``grad-cam`` and
-    ``ada-floor=<f>`` for every floor of ``floors``; all from the detector's
-    own passes (``predict``, ``variant``, ``explain``).
+    Names: ``ada`` (no attention floor, as in the paper), ``residual``,
+    ``attention`` (``c`` without floor), ``grad-cam`` and ``ada-floor=<f>``
+    for every floor of ``floors``; all from the detector's own passes
+    (``predict``, ``variant``, ``explain``) with its other score settings.
     """
-    ada = detector.predict(images)
+    paper = detector.variant(attention_floor=0.0)
+    ada = paper.predict(images)
     residual = detector.variant("anovaegan").predict(images)
-    attention = detector.explain(images)["attention"]
+    attention = paper.explain(images)["attention"]
     grad = not_normal_grad_cam(detector.model_.discriminator, images)
     out = {
         "ada": (ada.maps, ada.scores),
@@ -317,6 +322,8 @@ def make_localise_config(
 
 @dataclass
 class _UnitData:
+    """One unit's images: normal training and validation images, validation and test defects."""
+
     x_train: np.ndarray
     x_val_normal: np.ndarray
     val: DefectSet
@@ -361,6 +368,7 @@ def unit_fingerprint(config: LocaliseConfig, subject: str, condition: str, seed:
         "seed": seed,
         "preset": {k: v for k, v in asdict(config.preset).items() if k not in ("name", "digits", "seeds")},
         "detector": make_detector("ada", epochs=config.preset.epochs, seed=seed).get_params(),
+        "maps": {"methods": MAP_METHODS, "ada_floor": 0.0, "own_image_score": OWN_IMAGE_SCORE},
         "grids": {"sigma": SIGMA_GRID, "floor": FLOOR_GRID, "radius": RADIUS_GRID},
     }
     return json.loads(json.dumps(fingerprint))
@@ -653,7 +661,7 @@ def markdown_report(
         sigmas = ", ".join(f"{m} {s:g}" for m, s in chosen["sigma"].items())
         lines.append(f"| {name} | {chosen['attention_floor']:g} | {chosen['patch_knn_radius']} | {sigmas} |")
     figures = [f"![maps, {name}](maps_{name}.png)" for name in records]
-    first = next(iter(records.values()))
+    first_name, first = next(iter(records.items()))
     lines += [
         "",
         "## Maps beside masks",
@@ -662,7 +670,8 @@ def markdown_report(
         "",
         *figures,
         "",
-        f"Images per unit: {first['n_train']} training; validation {first['n_val']}; test {first['n_test']}.  ",
+        f"Images of unit {first_name} (the others alike, within the sizes of their splits): {first['n_train']} "
+        f"training; validation {first['n_val']}; test {first['n_test']}.  ",
         f"Command: `{config.command()}`  ",
         f"Preset: {asdict(config.preset)}  ",
         f"Machine: {machine['processor']}, {machine['cpu_count']} CPUs, GPUs {machine['gpus'] or 'none'}, "

@@ -79,7 +79,15 @@ from adda_keras import make_detector
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, one_class_split
 from adda_keras.data.defects import DIGIT_DEFECTS, add_digit_defects
 from adda_keras.evaluation import aupro, pixel_auroc, pro_curve
-from adda_keras.localisation import FLOOR_GRID, LABELS, MAP_METHODS, PatchKNN, evaluate_maps, vaegan_maps
+from adda_keras.localisation import (
+    FLOOR_GRID,
+    LABELS,
+    MAP_METHODS,
+    OWN_IMAGE_SCORE,
+    PatchKNN,
+    evaluate_maps,
+    vaegan_maps,
+)
 from adda_keras.tutorial import FAST, pick, show_images
 
 plt.rcParams["figure.dpi"] = 80
@@ -200,7 +208,7 @@ lines = ["| map | " + " | ".join(f"{k}" for k in (*DIGIT_DEFECTS, "all")) + " |"
 results = {}
 for method in MAP_METHODS:
     maps_, scores = test_maps[method]
-    own = scores if method in ("ada", "ada-floor", "residual") else None
+    own = scores if method in OWN_IMAGE_SCORE else None
     results[method] = evaluate_maps(test, maps_, own, DIGIT_DEFECTS)
     cells = [
         f"{results[method][k]['aupro']:.2f} / {results[method][k]['pixel_auroc']:.2f}" for k in (*DIGIT_DEFECTS, "all")

@@ -27,7 +27,7 @@ demo: $(STAMP)
 # image folders, `fit` and `score` from the command line, then the AUROC of
 # ADA, AnoVAEGAN and kNN on its test folder (about 10 minutes on 2 CPU cores).
 EXAMPLE := outputs/example-folder
-EXAMPLE_FIT := $(EXAMPLE)/data/train/good --image-size 64 --color grayscale --seed 0
+EXAMPLE_FIT := $(EXAMPLE)/data/train/good --val-dir $(EXAMPLE)/data/validation/good --image-size 64 --color grayscale
 example-folder: $(STAMP)
 	$(PY) scripts/texture_example.py write --output $(EXAMPLE)/data --overwrite
 	$(PY) -m adda_keras fit $(EXAMPLE_FIT) --method ada --out $(EXAMPLE)/ada.keras

@@ -108,9 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--color", choices=("grayscale", "rgb"), default="rgb", help="colour mode (default rgb)")
     fit.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
     fit.add_argument("--batch-size", type=int, default=64, help="training batch size (default 64)")
-    fit.add_argument(
-        "--val-fraction", type=float, default=0.1, help="share of normal images held out for validation (default 0.1)"
-    )
+    fit.add_argument("--val-fraction", type=float, help="share of normal images held out for validation (default 0.1)")
+    fit.add_argument("--val-dir", metavar="DIR", help="normal validation images of their own, instead of holding out")
     fit.add_argument("--known-anomaly", metavar="DIR", help="folder of images of a known anomaly")
     fit.add_argument(
         "--threshold",
@@ -190,6 +189,8 @@ def _run(args: argparse.Namespace) -> None:
     if args.command == "fit":
         from adda_keras.own_images import FitConfig, fit_folder, progress_verbosity
 
+        if args.val_dir is not None and args.val_fraction is not None:
+            raise ValueError("give --val-dir or --val-fraction, not both: validation images come from one of them")
         fit_config = FitConfig(
             normal_dir=args.normal_dir,
             out=args.out,
@@ -198,7 +199,8 @@ def _run(args: argparse.Namespace) -> None:
             color=args.color,
             epochs=args.epochs,
             batch_size=args.batch_size,
-            val_fraction=args.val_fraction,
+            val_fraction=0.1 if args.val_fraction is None else args.val_fraction,
+            val_dir=args.val_dir,
             known_anomaly_dir=args.known_anomaly,
             threshold=args.threshold,
             target_fpr=args.target_fpr,

@@ -93,7 +93,14 @@ class FitConfig:
         epochs: training epochs (networks only).
         batch_size: training batch size (networks only).
         val_fraction: share of the normal images held out for validation
-            (threshold, and ADA's β scale), in ``(0, 1)``.
+            (threshold, and ADA's β scale), in ``(0, 1)``; not used with ``val_dir``.
+        val_dir: a folder of normal validation images, instead of holding
+            out a share of ``normal_dir``. Held-out images are only as new to
+            the model as they are different from the training images: crops
+            of the same photos, or frames of the same video, score lower than
+            images of new parts, and a threshold fitted on them flags too many
+            of those. Validation images from a part, a day or a camera of
+            their own give a threshold that holds on new images.
         known_anomaly_dir: images of a known anomaly. Methods in
             :data:`SUPERVISED_METHODS` train on all but ``val_fraction`` of
             them; the others never train on them: they only join the
@@ -114,6 +121,7 @@ class FitConfig:
     epochs: int = 30
     batch_size: int = 64
     val_fraction: float = 0.1
+    val_dir: str | None = None
     known_anomaly_dir: str | None = None
     threshold: str = "fpr"
     target_fpr: float = DEFAULT_TARGET_FPR
@@ -156,10 +164,17 @@ class FitReport:
         """Lines for the terminal: data, training, threshold, file."""
         c, info = self.config, self.detector.threshold_info_ or {}
         height, width = _image_size(c.image_size)
-        lines = [
-            f"read {self.n_train + self.n_val} normal images from {c.normal_dir} as {height}x{width} {c.color}: "
-            f"{self.n_train} to train, {self.n_val} held out for validation (seed {c.seed})"
-        ]
+        if c.val_dir is None:
+            read = (
+                f"read {self.n_train + self.n_val} normal images from {c.normal_dir} as {height}x{width} {c.color}: "
+                f"{self.n_train} to train, {self.n_val} held out for validation (seed {c.seed})"
+            )
+        else:
+            read = (
+                f"read {self.n_train} normal images to train from {c.normal_dir} and {self.n_val} to validate "
+                f"from {c.val_dir}, as {height}x{width} {c.color}"
+            )
+        lines = [read]
         if c.known_anomaly_dir is not None:
             lines.append(
                 f"known anomalies from {c.known_anomaly_dir}: {self.n_known_train} to train, "
@@ -170,7 +185,7 @@ class FitReport:
             timing += f" ({self.detector.epochs} epochs, {self.seconds_per_epoch:.2f} s per epoch)"
         lines.append(timing)
         lines.append(f"threshold {self.detector.threshold_:.6g}: {_describe_threshold(info)}")
-        lines.append(f"model saved to {os.path.abspath(self.out)}")
+        lines.append(f"model saved to {self.out}")
         return "\n".join(lines)
 
 
@@ -213,9 +228,9 @@ class ScoreReport:
             lines.append("no threshold: the model has none and none was given (--threshold); labels left empty")
         else:
             lines.append(f"{int(self.labels.sum())} of {n} labelled anomalous (score > threshold {self.threshold:.6g})")
-        lines.append(f"scores written to {os.path.abspath(self.config.out)}")
+        lines.append(f"scores written to {self.config.out}")
         if self.config.maps is not None:
-            lines.append(f"{len(self.map_files)} map images written to {os.path.abspath(self.config.maps)}")
+            lines.append(f"{len(self.map_files)} map images written to {self.config.maps}")
         return "\n".join(lines)
 
 
@@ -276,6 +291,8 @@ def check_fit_config(config: FitConfig) -> AnomalyDetector:
         raise ValueError(f"out must be a file name; {out} is a folder")
     check_output_dir(out.parent if str(out.parent) else ".")
     _check_folder(config.normal_dir, "the normal image folder")
+    if config.val_dir is not None:
+        _check_folder(config.val_dir, "the validation image folder")
     if config.known_anomaly_dir is not None:
         _check_folder(config.known_anomaly_dir, "the known-anomaly folder")
     return detector
@@ -289,18 +306,24 @@ def fit_folder(config: FitConfig) -> FitReport:
     """
     detector = check_fit_config(config)
     size = _image_size(config.image_size)
-    normal_files = find_image_files([config.normal_dir])
-    normal = load_image_files(normal_files, size, config.color)
-    n_val = round(config.val_fraction * len(normal))
-    if n_val < 1 or n_val >= len(normal):
-        raise ValueError(
-            f"val_fraction {config.val_fraction:g} of the {len(normal)} normal images leaves "
-            f"{n_val} for validation and {len(normal) - n_val} for training; both need at least one image "
-            "(the threshold is fitted on validation images only: add images or change val_fraction)"
-        )
-    order = np.random.default_rng(config.seed).permutation(len(normal))
-    x_val, x_train = normal[order[:n_val]], normal[order[n_val:]]
-    val_files, train_files = [normal_files[i] for i in order[:n_val]], [normal_files[i] for i in order[n_val:]]
+    train_files = find_image_files([config.normal_dir])
+    if config.val_dir is None:
+        n_val = round(config.val_fraction * len(train_files))
+        if n_val < 1 or n_val >= len(train_files):
+            raise ValueError(
+                f"val_fraction {config.val_fraction:g} of the {len(train_files)} normal images leaves {n_val} for "
+                f"validation and {len(train_files) - n_val} for training; both need at least one image (the "
+                "threshold is fitted on validation images only: add images, change val_fraction or give val_dir)"
+            )
+        order = np.random.default_rng(config.seed).permutation(len(train_files))
+        val_files, train_files = [train_files[i] for i in order[:n_val]], [train_files[i] for i in order[n_val:]]
+    else:
+        val_files = find_image_files([config.val_dir])
+        overlap = {p.resolve() for p in train_files} & {p.resolve() for p in val_files}
+        if overlap:
+            raise ValueError(f"val_dir and normal_dir share {len(overlap)} image(s), e.g. {sorted(overlap)[0]}")
+    x_train = load_image_files(train_files, size, config.color)
+    x_val = load_image_files(val_files, size, config.color)
     known_train = known_val = None
     if config.known_anomaly_dir is not None:
         known = load_image_files(find_image_files([config.known_anomaly_dir]), size, config.color)

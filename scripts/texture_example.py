@@ -1,8 +1,9 @@
 """The folder example of ``make example-folder``: write texture image folders, then read the scores' AUROC.
 
 ``write`` writes scikit-image's brick photo as image folders in the MVTec AD
-layout (``train/good``, ``test/good``, ``test/<defect>``,
-``ground_truth/<defect>``; see :mod:`adda_keras.data.textures`). ``auroc``
+layout plus a validation folder (``train/good``, ``validation/good``,
+``test/good``, ``test/<defect>``, ``ground_truth/<defect>``; see
+:mod:`adda_keras.data.textures`). ``auroc``
 reads score CSVs written by ``adda-keras score`` on ``test/`` and prints
 each one's image-level AUROC (an image is normal when its folder is
 ``good``), per defect kind too, and what the model's threshold (fitted on
@@ -54,6 +55,7 @@ def main() -> None:
     write.add_argument("--normal", default="brick", help="texture of the normal images (default brick)")
     write.add_argument("--foreign", default="gravel", help="texture of the patch defects (default gravel)")
     write.add_argument("--n-train", type=int, default=240, help="normal training images (default 240)")
+    write.add_argument("--n-val", type=int, default=40, help="normal validation images (default 40)")
     write.add_argument("--n-test", type=int, default=160, help="test images, a quarter of them normal (default 160)")
     write.add_argument("--size", type=int, default=64, help="image side in pixels (default 64)")
     write.add_argument("--seed", type=int, default=0)
@@ -63,7 +65,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "write":
         counts = write_texture_folders(
-            args.output, args.normal, args.foreign, args.n_train, args.n_test, args.size, args.seed, args.overwrite
+            args.output,
+            args.normal,
+            args.foreign,
+            args.n_train,
+            args.n_val,
+            args.n_test,
+            args.size,
+            args.seed,
+            args.overwrite,
         )
         print(", ".join(f"{folder}: {n}" for folder, n in counts.items()), f"images written to {args.output}")
     else:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -116,6 +117,8 @@ def _one_error_line(capsys: pytest.CaptureFixture) -> str:
         (["--target-fpr", "1.5"], "target_fpr"),
         (["--color", "cmyk"], "--color"),
         (["--seed", "-1"], "seed"),
+        (["--val-dir", "{tmp}", "--val-fraction", "0.2"], "not both"),
+        (["--val-dir", "{tmp}/nowhere"], "does not exist"),
     ],
 )
 def test_fit_checks_every_option_before_training(
@@ -191,6 +194,17 @@ def test_known_anomalies_validate_one_class_methods_and_train_supervised_ones(
     cnn = fit_folder(FitConfig(out=str(tmp_path / "cnn.keras"), method="cnn-regression", epochs=1, verbose=0, **common))
     assert (cnn.n_known_train, cnn.n_known_val) == (3, 1)  # at least one of them validates
     assert cnn.detector.threshold_info_["n_anomalies"] == cnn.n_known_val
+
+
+def test_a_validation_folder_of_its_own(rgb_folders: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    _write(tmp_path / "validation", [_stripes(rng, 32) for _ in range(5)])
+    config = FitConfig(str(rgb_folders / "normal"), str(tmp_path / "knn.pkl"), method="knn", image_size=32)
+    report = fit_folder(replace(config, val_dir=str(tmp_path / "validation")))
+    assert (report.n_train, report.n_val) == (16, 5) and report.detector.threshold_info_["n_normal"] == 5
+    assert "5 to validate from" in report.summary()
+    with pytest.raises(ValueError, match="share 16 image"):
+        fit_folder(replace(config, val_dir=str(rgb_folders)))
 
 
 # -- thresholds as part of a detector ------------------------------------------------------------------------
@@ -347,8 +361,15 @@ def test_texture_folders(tmp_path: Path) -> None:
     pytest.importorskip("skimage")
     from adda_keras.data.textures import write_texture_folders
 
-    counts = write_texture_folders(tmp_path / "tex", n_train=6, n_test=8, size=32)
-    assert counts == {"train/good": 6, "test/good": 2, "test/patch": 2, "test/scratch": 2, "test/stain": 2}
+    counts = write_texture_folders(tmp_path / "tex", n_train=6, n_val=3, n_test=8, size=32)
+    assert counts == {
+        "train/good": 6,
+        "validation/good": 3,
+        "test/good": 2,
+        "test/patch": 2,
+        "test/scratch": 2,
+        "test/stain": 2,
+    }
     for kind in ("patch", "scratch", "stain"):
         for image in (tmp_path / "tex" / "test" / kind).glob("*.png"):
             mask = np.asarray(Image.open(tmp_path / "tex" / "ground_truth" / kind / f"{image.stem}_mask.png"))

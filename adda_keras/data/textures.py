@@ -5,17 +5,21 @@ and ``gravel`` (512x512 grayscale). :func:`write_texture_folders` writes
 ordinary PNG folders in the layout of MVTec AD, which users of anomalib
 know::
 
-    train/good/             normal crops (fit trains on them, holding out some for validation)
-    test/good/              normal crops from another part of the photo
+    train/good/             normal crops (fit trains on them)
+    validation/good/        normal crops from another part of the photo (fit sets the threshold on them)
+    test/good/              normal crops from a third part
     test/<kind>/            crops with one defect each: scratch, stain, patch
     ground_truth/<kind>/    <name>_mask.png, white on the defect's pixels
 
 Normal images are crops of one texture; anomalies are crops of the same
 texture with a generated defect (a scratch, a stain, or a patch of another
 texture). Crops and defects come from :func:`adda_keras.data.defects.texture_crops`
-and :func:`adda_keras.data.defects.add_texture_defects`; training and test
-crops come from disjoint bands of the photo, so no test pixel was seen in
-training.
+and :func:`adda_keras.data.defects.add_texture_defects`; training,
+validation and test crops come from disjoint bands of the photo, so no
+validation or test pixel was seen in training. That matters for the
+threshold: crops held out at random from the training band overlap training
+crops, score like them, and a threshold fitted on them flagged nearly every
+normal test crop (``docs/own_images.md``).
 """
 
 from __future__ import annotations
@@ -30,15 +34,17 @@ from PIL import Image
 from adda_keras.data.defects import NORMAL, TEXTURES, add_texture_defects, texture_crops
 from adda_keras.validation import check_int, check_seed
 
-__all__ = ["NORMAL_FOLDER", "TRAIN_BAND", "TEST_BAND", "write_texture_folders"]
+__all__ = ["NORMAL_FOLDER", "TEST_BAND", "TRAIN_BAND", "VALIDATION_BAND", "write_texture_folders"]
 
 #: the name of the folders of normal images (``train/good``, ``test/good``), as in MVTec AD
 NORMAL_FOLDER = "good"
 #: rows of the photo (fractions of its height) that training crops come from
-TRAIN_BAND = (0.0, 0.6)
+TRAIN_BAND = (0.0, 0.5)
+#: rows of the photo that validation crops come from
+VALIDATION_BAND = (0.5, 0.75)
 #: rows of the photo that test crops come from
-TEST_BAND = (0.6, 1.0)
-_SUBFOLDERS = ("train", "test", "ground_truth")
+TEST_BAND = (0.75, 1.0)
+_SUBFOLDERS = ("train", "validation", "test", "ground_truth")
 
 
 def write_texture_folders(
@@ -46,6 +52,7 @@ def write_texture_folders(
     normal: str = "brick",
     foreign: str = "gravel",
     n_train: int = 240,
+    n_val: int = 40,
     n_test: int = 160,
     size: int = 64,
     seed: int = 0,
@@ -59,12 +66,13 @@ def write_texture_folders(
             :data:`~adda_keras.data.defects.TEXTURES`.
         foreign: the texture pasted by ``"patch"`` defects.
         n_train: normal training crops (``train/good``).
+        n_val: normal validation crops (``validation/good``).
         n_test: test crops, split into four equal groups: normal
             (``test/good``), scratch, stain and patch.
         size: crop side in pixels (the photo is first shrunk by 2).
         seed: seeds the crops and the defects.
-        overwrite: replace the ``train``, ``test`` and ``ground_truth``
-            folders of an earlier run; without it, a non-empty ``output``
+        overwrite: replace the ``train``, ``validation``, ``test`` and
+            ``ground_truth`` folders of an earlier run; without it, a non-empty ``output``
             raises ``ValueError``.
     """
     for name, value in (("normal", normal), ("foreign", foreign)):
@@ -73,6 +81,7 @@ def write_texture_folders(
     if normal == foreign:
         raise ValueError(f"foreign must be another texture than normal ({normal!r}): a patch of it is the defect")
     check_int("n_train", n_train)
+    check_int("n_val", n_val)
     check_int("n_test", n_test, minimum=4)
     check_int("size", size, minimum=8)
     check_seed("seed", seed)
@@ -85,10 +94,14 @@ def write_texture_folders(
         for sub in _SUBFOLDERS:
             shutil.rmtree(folder / sub, ignore_errors=True)
     train = texture_crops(normal, n_train, seed, band=TRAIN_BAND, size=size)
+    validation = texture_crops(normal, n_val, seed + 4, band=VALIDATION_BAND, size=size)
     test = texture_crops(normal, n_test, seed + 1, band=TEST_BAND, size=size)
     patches = texture_crops(foreign, 32, seed + 2, size=size)
     defects = add_texture_defects(test, patches, seed=seed + 3)
-    counts = {f"train/{NORMAL_FOLDER}": _write_pngs(folder / "train" / NORMAL_FOLDER, train, "train")}
+    counts = {
+        f"train/{NORMAL_FOLDER}": _write_pngs(folder / "train" / NORMAL_FOLDER, train, "train"),
+        f"validation/{NORMAL_FOLDER}": _write_pngs(folder / "validation" / NORMAL_FOLDER, validation, "validation"),
+    }
     for kind in [NORMAL, *sorted(set(defects.kinds.tolist()) - {NORMAL})]:
         keep = defects.kinds == kind
         sub = NORMAL_FOLDER if kind == NORMAL else kind

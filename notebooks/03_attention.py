@@ -137,8 +137,10 @@ _ = ax.set_title("The discriminator's belief that normal images are normal")
 # ## CAM: the discriminator's evidence, pixel by pixel
 #
 # The discriminator ends in a global-average-pool over its last feature maps `A_k` and one dense unit with weights
-# `w_k`. Its **class activation map** is `Σ_k w_k A_k`: the contribution of each location to the "normal" logit. The
-# library rectifies it, resizes it to the image and scales it to a maximum of 1 per image.
+# `w_k`. Its **class activation map** is `Σ_k w_k A_k`: the contribution of each location to the "normal" logit,
+# positive where the location speaks for "real normal", negative where it speaks against. The library resizes it to
+# the image, takes its magnitude (`normalisation="absmax"`, the default; `"max"` keeps only the positive evidence)
+# and scales it to a maximum of 1 per image; the score then adds a floor of 0.5 everywhere (`attention_floor`).
 #
 # `ada.explain(images)` returns every intermediate of the ADA score: the reconstruction `x̂`, `CAM(x)`, `CAM(x̂)`, their
 # sum `c` (the attention), `D(x)` and the weighted residual.
@@ -169,11 +171,15 @@ for r, (label, (pictures, overlay)) in enumerate(rows.items()):
 fig.tight_layout()
 
 # %% [markdown]
-# Things to notice. The attention follows the content of the image rather than spreading evenly over it. `c` adds the
-# maps of `x` and `x̂`; where the discriminator finds nothing that speaks for "normal" in an image (a peak of 0 below),
-# that half is empty and contributes nothing. And `D(x)` alone is an unreliable verdict: the discriminator saw only
-# noisy zeros in training, so a clean zero is unfamiliar to it while a noisy anomaly may look familiar (notebook 04
-# measures this as the "D only" ablation).
+# What the figure shows. The reconstructions follow their inputs: each zero comes back as a zero of its own shape and
+# slant, without the noise, and the anomalies come back as blurred shapes that are neither the input nor a clean zero,
+# which is what makes their residual large. The library's attention keeps the discriminator's evidence of *both*
+# signs (`normalisation="absmax"`, chosen on validation data; the method page explains why), so `c` is not a mask of
+# the digit: CAM(x) is strong on the digit's strokes, but also on background noise and, for the clean images it never
+# saw in training, on their empty background, which to this discriminator is evidence of "not real". CAM(x̂) is
+# strongest on the smooth background of the reconstruction, the part that gives it away as generated. And `D(x)` alone
+# is an unreliable verdict: here the noisy 4 gets a higher `D(x)` than the noisy zeros, and the clean zero a low one
+# (notebook 04 measures this as the "D only" ablation).
 
 # %%
 print("peak of CAM(x): ", np.round(parts["attention_input"].max(axis=(1, 2)), 2))
@@ -199,7 +205,10 @@ on_digit = (attention**2 * digit_mask).sum(axis=(1, 2)) / (attention**2).sum(axi
 print(f"noise pixels: {noise_mask.mean():5.1%} of the image, {on_noise.mean():5.1%} of the weight c²")
 print(f"digit pixels: {digit_mask.mean():5.1%} of the image, {on_digit.mean():5.1%} of the weight c²")
 share = attention_share(attention, digit_mask)
-print(f"attention share on the digit (c² share / area share; 1 = indifferent): {np.nanmean(share):.2f}")
+print(f"attention share on the digit of the score's weight c² (1 = indifferent): {np.nanmean(share):.2f}")
+positive = ada.variant(normalisation="max", attention_floor=0.0).explain(noisy.x_test)["attention"]
+positive_share = np.nanmean(attention_share(positive, digit_mask))
+print(f"attention share on the digit of the positive evidence alone (ReLU CAMs, no floor): {positive_share:.2f}")
 print(
     f"reconstruction variety (0 = one template for every image): "
     f"{reconstruction_variety(noisy.x_test, test_parts['reconstruction']):.2f}"
@@ -235,8 +244,12 @@ print("Grad-CAM on the last feature maps equals CAM:", bool(np.allclose(cam, gra
 # %% [markdown]
 # ## How the attention forms during training
 #
-# The maps that `AttentionHistory` recorded, one row per epoch. Before training (epoch 0) the random discriminator's
-# attention is arbitrary; it then settles on the regions that separate real zeros from the generator's output.
+# The maps that `AttentionHistory` recorded, one row per epoch (positive evidence, `normalisation="max"`). Before
+# training (epoch 0) the random discriminator's attention is arbitrary; within a few epochs its positive evidence
+# settles on the digit's region, for the normal zeros and for the anomalies alike, and stays there. The spectral
+# normalisation of the discriminator is what keeps it there: without it (an earlier version of this library) the
+# discriminator became certain that every reconstruction is fake, and its attention drifted to whatever cue separated
+# them, such as the noise that reconstructions lack (`results/attention_tuning.md`).
 
 # %%
 maps = history.stack()  # (epochs recorded, images, H, W)

@@ -65,3 +65,22 @@ def test_no_win_reads_as_a_plain_count(tmp_path: Path) -> None:
     summary = (tmp_path / "quick" / "summary.md").read_text()
     assert "beats AnoVAEGAN on 0 of 2 digits; by at least the paper's mean margin of +0.033 on 0." in summary
     assert "([])" not in summary
+
+
+def test_targets_seeds_and_robustness_are_reported(tmp_path: Path) -> None:
+    quick = tmp_path / "quick"
+    _write_table1(quick / "table1-noisy", {"ada": [0.9, 0.8], "anovaegan": [0.8, 0.85], "knn": [0.95, 0.9]})
+    _write_table1(quick / "table1-clean", {"ada": [0.91, 0.85], "anovaegan": [0.9, 0.9], "knn": [0.97, 0.95]})
+    _write_table1(quick / "table1-noisy-s2", {"ada": [0.7, 0.7], "anovaegan": [0.6, 0.65], "knn": [0.8, 0.8]})
+    _write_table1(tmp_path / "seeds" / "quick" / "table1-noisy", {"ada": [0.88, 0.82], "anovaegan": [0.8, 0.8]})
+    summarise.main(["--preset", "quick", "--results", str(tmp_path)])
+    summary = (quick / "summary.md").read_text()
+    # digit 1: ADA 0.80 < AnoVAEGAN 0.85 - 0.01, so the floor is not met; clean - noisy = +0.030 > 0.02
+    assert "| ADA ≥ AnoVAEGAN − 0.01 on every digit | below on 1 (digit 1) | **not met** |" in summary
+    assert "| ADA clean − noisy ≤ 0.02 | +0.030 | **not met** |" in summary
+    assert "| ADA − AnoVAEGAN ≥ +0.033 on the mean | +0.025 | **not met** |" in summary
+    assert "| ADA ≥ kNN on pixels on the mean | 0.850 vs 0.925 | **not met** |" in summary
+    # seed 0 from the main run, seed 0 of the extra folder is a second run of the same seed here: both listed
+    assert "Noisy Table 1 over seeds" in summary
+    assert "| noise strength 2 | 0.625 | 0.700 | 0.800 | +0.075 | 2 of 2 |" in summary
+    assert "| noise strength 0.5 | not run" in summary

@@ -76,6 +76,7 @@ _TF_CHATTER = re.compile(
     r"|[IW]\d{4} .*"
     r"|E\d{4} .*meta_optimizer\.cc.*remapper failed.*"
     r"|E\d{4} .*node_def_util\.cc.*This may be expected.*"
+    r"|E\d{4} .*oneDNN supports DT_INT32 only on platforms with AVX-512.*"
     r"|To enable the following instructions:.*"
     r"|\s*)$"
 )

@@ -115,3 +115,30 @@ def test_score_anatomy_figure(trained_ada, tiny_split):
         ["a", "b", "c"],
     )
     assert len(fig.axes) == 15 and "ADA" in fig.axes[0].get_ylabel()
+
+
+def test_the_validated_defaults_reach_the_networks():
+    from adda_keras import make_detector
+    from adda_keras.ada import SCORE_DEFAULTS, VAEGAN_DEFAULTS
+    from adda_keras.models import VAEGAN
+
+    detector = make_detector("ada")
+    params = detector.get_params()
+    assert {k: params[k] for k in SCORE_DEFAULTS} == SCORE_DEFAULTS
+    assert {k: params[k] for k in VAEGAN_DEFAULTS} == VAEGAN_DEFAULTS
+    model = VAEGAN.build_default((28, 28, 1), **VAEGAN_DEFAULTS)
+    layer_types = {type(layer).__name__ for layer in model.discriminator.layers}
+    assert "SpectralNormalization" in layer_types  # the remedy that balanced D on validation data
+    assert "UpSampling2D" in {type(layer).__name__ for layer in model.decoder.layers}
+    assert tuple(model.discriminator.outputs[1].shape[1:3]) == (14, 14)  # the CAM's resolution
+
+
+def test_bad_vaegan_settings_are_named():
+    from adda_keras import make_detector
+
+    with pytest.raises(ValueError, match="spectral_norm must be True or False"):
+        make_detector("ada", spectral_norm="yes")
+    with pytest.raises(ValueError, match="upsampling"):
+        make_detector("ada", upsampling="bicubic")
+    with pytest.raises(ValueError, match="instance_noise must be a finite number"):
+        make_detector("ada", instance_noise=-0.1)

@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser(
         "fit", help="train a detector on a folder of your normal images; fit its threshold on held-out ones"
     )
-    fit.add_argument("normal_dir", metavar="NORMAL_DIR", help="folder of normal images (its own files)")
+    fit.add_argument("normal_dir", metavar="NORMAL_DIR", help="folder of normal images (searched recursively)")
     fit.add_argument("--out", required=True, help="model file to write: .keras (networks) or .pkl (pixel detectors)")
     fit.add_argument("--method", default="ada", help="detector name (default ada; see README for the list)")
     fit.add_argument("--image-size", type=_image_size, default=(64, 64), help="64 or HxW (default 64)")

@@ -182,7 +182,8 @@ class FitReport:
             )
         timing = f"trained {c.method!r} in {self.train_seconds:.1f} s"
         if self.seconds_per_epoch is not None:
-            timing += f" ({self.detector.epochs} epochs, {self.seconds_per_epoch:.2f} s per epoch)"
+            epochs = self.detector.epochs
+            timing += f" ({epochs} epoch{'s' * (epochs != 1)}, {self.seconds_per_epoch:.2f} s per epoch)"
         lines.append(timing)
         lines.append(f"threshold {self.detector.threshold_:.6g}: {_describe_threshold(info)}")
         lines.append(f"model saved to {self.out}")
@@ -473,7 +474,7 @@ def _save_map(target: Path, image: np.ndarray, result: Any, index: int, map_scal
     right.set_title("anomaly map", fontsize="small")
     threshold = "" if result.threshold is None else f" (threshold {result.threshold:.4g})"
     figure.suptitle(f"{verdict}: score {result.scores[index]:.4g}{threshold}\n{Path(title).name}", fontsize="small")
-    figure.savefig(target, dpi=80)
+    figure.savefig(target, dpi=100)
 
 
 def _check_folder(path: str, name: str) -> None:

@@ -179,6 +179,39 @@ def plot_roc(curves: Mapping[str, tuple[np.ndarray, np.ndarray]], title: str = "
     return fig
 
 
+#: one picture of a grid row: (image, colour map, (vmin, vmax) or None for auto, overlay or None)
+_Panel = tuple[np.ndarray, str, tuple[float, float] | None, np.ndarray | None]
+
+
+def _picture(images: np.ndarray, row: int) -> np.ndarray:
+    """Row ``row`` of an image batch as matplotlib shows it (grey images without their channel axis)."""
+    return images[row, ..., 0] if images.shape[-1] == 1 else images[row]
+
+
+def _draw_grid(
+    rows: list[list[_Panel]], columns: Sequence[str], row_labels: Sequence[str] | None, width: float, height: float
+) -> Figure:
+    """A grid of pictures without ticks: column titles on top, overlays in ``jet``, one label per row."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), len(columns), figsize=(width, height * len(rows)), squeeze=False)
+    for r, panels in enumerate(rows):
+        for col, (picture, cmap, limits, overlay) in enumerate(panels):
+            ax = axes[r, col]
+            low, high = limits if limits is not None else (None, None)
+            ax.imshow(picture, cmap=cmap, vmin=low, vmax=high)
+            if overlay is not None:
+                ax.imshow(overlay, cmap="jet", alpha=0.45, vmin=0, vmax=max(float(overlay.max()), 1e-6))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(columns[col], fontsize="small")
+        if row_labels is not None:
+            axes[r, 0].set_ylabel(row_labels[r], fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
 def plot_examples(
     images: np.ndarray,
     reconstructions: np.ndarray,
@@ -187,33 +220,17 @@ def plot_examples(
     row_titles: Sequence[str] | None = None,
 ) -> Figure:
     """Grid: input, reconstruction, attention overlay, weighted residual; one row per image."""
-    import matplotlib.pyplot as plt
-
-    n = len(images)
-    fig, axes = plt.subplots(n, 4, figsize=(6.4, 1.6 * n), squeeze=False)
+    rows = [
+        [
+            (_picture(images, r), "gray", (0, 1), None),
+            (_picture(reconstructions, r), "gray", (0, 1), None),
+            (_picture(images, r), "gray", (0, 1), attention[r]),
+            (anomaly_maps[r], "magma", None, None),
+        ]
+        for r in range(len(images))
+    ]
     columns = ("input x", "reconstruction x̂", "attention c", "weighted residual")
-    for row in range(n):
-        image = images[row, ..., 0] if images.shape[-1] == 1 else images[row]
-        recon = reconstructions[row, ..., 0] if reconstructions.shape[-1] == 1 else reconstructions[row]
-        panels = (
-            (image, "gray", None),
-            (recon, "gray", None),
-            (image, "gray", attention[row]),
-            (anomaly_maps[row], "magma", None),
-        )
-        for col, (picture, cmap, overlay) in enumerate(panels):
-            ax = axes[row, col]
-            ax.imshow(picture, cmap=cmap, vmin=0 if col < 3 else None, vmax=1 if col < 3 else None)
-            if overlay is not None:
-                ax.imshow(overlay, cmap="jet", alpha=0.45, vmin=0, vmax=max(float(overlay.max()), 1e-6))
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(columns[col], fontsize="small")
-        if row_titles is not None:
-            axes[row, 0].set_ylabel(row_titles[row], fontsize="small")
-    fig.tight_layout()
-    return fig
+    return _draw_grid(rows, columns, row_titles, width=6.4, height=1.6)
 
 
 def plot_score_anatomy(
@@ -241,35 +258,21 @@ def plot_score_anatomy(
         pixel_scores, ada_scores: ``(N,)`` the two scores of each image.
         row_titles: optional label per row, shown above the scores.
     """
-    import matplotlib.pyplot as plt
-
     residual = np.mean(np.square(np.asarray(images) - np.asarray(reconstructions)), axis=-1)
     top = float(max(residual.max(), np.asarray(weighted_maps).max(), 1e-6))
-    n = len(images)
-    fig, axes = plt.subplots(n, 5, figsize=(8.0, 1.7 * n), squeeze=False)
+    rows = [
+        [
+            (_picture(images, r), "gray", (0, 1), None),
+            (_picture(reconstructions, r), "gray", (0, 1), None),
+            (residual[r], "magma", (0, top), None),
+            (_picture(images, r), "gray", (0, 1), attention[r]),
+            (weighted_maps[r], "magma", (0, top), None),
+        ]
+        for r in range(len(images))
+    ]
+    labels = [
+        ("" if row_titles is None else f"{row_titles[r]}\n") + f"pixel {pixel_scores[r]:.4f}\nADA {ada_scores[r]:.4f}"
+        for r in range(len(images))
+    ]
     columns = ("input x", "reconstruction x̂", "residual (x − x̂)²", "attention c", "c-weighted residual")
-    for row in range(n):
-        image = images[row, ..., 0] if images.shape[-1] == 1 else images[row]
-        recon = reconstructions[row, ..., 0] if reconstructions.shape[-1] == 1 else reconstructions[row]
-        panels = (
-            (image, "gray", (0, 1), None),
-            (recon, "gray", (0, 1), None),
-            (residual[row], "magma", (0, top), None),
-            (image, "gray", (0, 1), attention[row]),
-            (weighted_maps[row], "magma", (0, top), None),
-        )
-        for col, (picture, cmap, (low, high), overlay) in enumerate(panels):
-            ax = axes[row, col]
-            ax.imshow(picture, cmap=cmap, vmin=low, vmax=high)
-            if overlay is not None:
-                ax.imshow(overlay, cmap="jet", alpha=0.45, vmin=0, vmax=max(float(overlay.max()), 1e-6))
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if row == 0:
-                ax.set_title(columns[col], fontsize="small")
-        label = f"pixel {pixel_scores[row]:.4f}\nADA {ada_scores[row]:.4f}"
-        if row_titles is not None:
-            label = f"{row_titles[row]}\n{label}"
-        axes[row, 0].set_ylabel(label, fontsize="small")
-    fig.tight_layout()
-    return fig
+    return _draw_grid(rows, columns, labels, width=8.0, height=1.7)

@@ -73,7 +73,8 @@ def test_patch_knn_errors() -> None:
 @given(arrays(np.float32, (2, 6, 6, 1), elements=st.floats(0, 1, width=32)), st.sampled_from([0, 1, None]))
 def test_patch_knn_of_a_training_image_is_zero(train, radius) -> None:
     maps = PatchKNN(patch_size=3, radius=radius).fit(train).anomaly_map(train)
-    assert np.allclose(maps, 0.0, atol=1e-3)
+    # float32 |q|² + |b|² - 2 q·b cancels to ~1e-6 for bright patches; its square root is ~1e-3
+    assert np.allclose(maps, 0.0, atol=1e-2)
 
 
 def test_vaegan_maps_are_the_detectors_own(trained_ada, tiny_split) -> None:

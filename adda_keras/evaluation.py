@@ -252,10 +252,12 @@ def plot_score_anatomy(
     ADA score of that image.
 
     Args:
-        images, reconstructions: ``(N, H, W, C)`` in [0, 1].
+        images: ``(N, H, W, C)`` inputs in [0, 1].
+        reconstructions: ``(N, H, W, C)`` their reconstructions.
         attention: ``(N, H, W)`` attention maps ``c``.
         weighted_maps: ``(N, H, W)`` ADA maps (``detector.anomaly_map``).
-        pixel_scores, ada_scores: ``(N,)`` the two scores of each image.
+        pixel_scores: ``(N,)`` the pixel-residual (AnoVAEGAN) score of each image.
+        ada_scores: ``(N,)`` the ADA score of each image.
         row_titles: optional label per row, shown above the scores.
     """
     residual = np.mean(np.square(np.asarray(images) - np.asarray(reconstructions)), axis=-1)

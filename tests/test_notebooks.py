@@ -33,6 +33,7 @@ EXPECTED = [
     "04_ada_self_supervised",
     "05_ada_semi_supervised",
     "06_results",
+    "07_own_images",
     "08_localisation",
 ]
 # Library code that a notebook must import, never define again.

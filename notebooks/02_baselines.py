@@ -31,8 +31,8 @@
 # - why pixel residuals suffer under background noise: every noise pixel adds to the residual of normal and anomalous
 #   images alike, and AUROC drops between clean and noisy data.
 #
-# **Run time:** 9 min measured on a 2-core CPU that other training jobs were sharing (default mode; less on an idle
-# machine); on a GPU: not measured.
+# **Run time:** 9 min measured on a busy 2-core CPU (default mode); on a GPU: not measured.
+# Other training jobs shared the two cores during that run; an idle machine is faster.
 # On Colab: Runtime → Change runtime type → GPU.
 
 # %%

@@ -31,8 +31,8 @@
 # - how much of the attention falls on background noise;
 # - how the attention forms during training, recorded by a Keras callback (`AttentionHistory`).
 #
-# **Run time:** 4 min measured on a 2-core CPU that other training jobs were sharing (default mode; less on an idle
-# machine); on a GPU: not measured.
+# **Run time:** 4 min measured on a busy 2-core CPU (default mode); on a GPU: not measured.
+# Other training jobs shared the two cores during that run; an idle machine is faster.
 # On Colab: Runtime → Change runtime type → GPU.
 
 # %%

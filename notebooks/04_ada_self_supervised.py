@@ -31,8 +31,8 @@
 # - the paper's ablations (CAM only, D only) and the baselines, as AUROC and ROC curves;
 # - the paper's known limitation, an anomaly in the background, and the `attention_floor` mitigation.
 #
-# **Run time:** 6 min measured on a 2-core CPU that other training jobs were sharing (default mode; less on an idle
-# machine); on a GPU: not measured.
+# **Run time:** 6 min measured on a busy 2-core CPU (default mode); on a GPU: not measured.
+# Other training jobs shared the two cores during that run; an idle machine is faster.
 # On Colab: Runtime → Change runtime type → GPU.
 
 # %%

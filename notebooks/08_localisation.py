@@ -33,7 +33,8 @@
 #   `attention_floor`, chosen on validation defects, recovers;
 # - how to read the quick-preset tables of `python -m adda_keras localise`.
 #
-# **Run time:** about 4 min on a 2-core CPU (default mode); on a GPU: not measured.
+# **Run time:** about 4 min on a 2-core CPU (default mode); on a GPU: not measured. The outputs stored with this
+# notebook come from a run in default mode (20 epochs, every training image).
 # On Colab: Runtime → Change runtime type → GPU.
 
 # %%
@@ -165,9 +166,9 @@ ada = make_detector("ada", epochs=EPOCHS, seed=0).fit(split.x_train[:n_train], x
 knn = PatchKNN(patch_size=5, radius=2).fit(split.x_train[:n_train])
 
 val_maps = vaegan_maps(ada, val.images, FLOOR_GRID)
-floor_aupro = {floor: aupro(val.masks, val_maps[f"ada-floor={floor:g}"][0]) for floor in FLOOR_GRID}
+floor_aupro = {floor: round(float(aupro(val.masks, val_maps[f"ada-floor={floor:g}"][0])), 3) for floor in FLOOR_GRID}
 floor = max(floor_aupro, key=floor_aupro.get)
-print("validation AUPRO per floor:", {f: round(v, 3) for f, v in floor_aupro.items()}, "-> floor", floor)
+print("validation AUPRO per floor:", floor_aupro, "-> floor", floor)
 
 test_maps = vaegan_maps(ada, test.images, [floor])
 test_maps["ada-floor"] = test_maps.pop(f"ada-floor={floor:g}")
@@ -219,17 +220,18 @@ display(Markdown("AUPRO / pixel AUROC on this notebook's test defects (noisy zer
 # %% [markdown]
 # ## Reading the maps
 #
-# - **The attention alone** marks the digit, where the discriminator looks, not the defect: it is a *where to look*
-#   map, and its AUPRO stays low on every kind.
-# - **Grad-CAM of the not-normal evidence** is coarse (the discriminator's feature maps are 14×14) and, with these
-#   settings, points at regions of the image that look fake rather than at the defect.
-# - **ADA's map** multiplies the residual by `c²`: it keeps the residual where the attention is high (the digit) and
-#   suppresses it elsewhere. That is the point on noisy images, where the background residual is noise, and it is
-#   also the paper's limitation: the **background** defect lies where `c` is near zero, so ADA's map cannot see it.
-# - **The attention floor** adds a constant to `c`, so the background keeps some weight; validation picks how much.
-#   A large floor turns ADA's map back into the plain residual.
+# - **The attention alone** marks where the discriminator looks (the digit and, with the library's |CAM| attention,
+#   whatever it finds unusual), not what is wrong; as a defect map it is weak.
+# - **Grad-CAM of the not-normal evidence** is coarse (the discriminator's feature maps are 14×14) and lights up image
+#   corners and background rather than the defect.
+# - **ADA's map** multiplies the residual by `c² / mean(c²)`: it keeps the residual where the attention is high and
+#   lowers it elsewhere. On noisy digits that is the point (the background residual is noise); on clean digits every
+#   lowered pixel is a loss, and a defect where `c` is low (in the background, or an erased stroke, where nothing is
+#   left to look at) is the paper's limitation.
+# - **The attention floor** adds a constant to `c`, so every pixel keeps some weight; validation picks how much. A
+#   large floor turns ADA's map back into the plain residual.
 # - **Patch-kNN** knows, for every position, which patches normal zeros have there; a foreign digit in an empty corner
-#   and an extra stroke are exactly what it finds.
+#   and an extra stroke are what it finds best. It is the bar to clear.
 #
 # ## The quick-preset tables
 #

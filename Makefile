@@ -71,6 +71,8 @@ reproduce-quick: $(STAMP)
 	$(PY) -m adda_keras reproduce --table 1 --preset quick --noise-seed 7 --methods $(VAEGAN_METHODS) knn
 	$(PY) -m adda_keras reproduce --table 3 --preset quick
 	$(PY) scripts/summarise_results.py --preset quick
+	$(PY) -m adda_keras localise --benchmark digits --preset quick
+	$(PY) -m adda_keras localise --benchmark textures --preset quick
 
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark_scoring.py

@@ -130,8 +130,8 @@ fig = show_images(
 # photo: crops held out at random overlap training crops and score like them. On this example a threshold fitted on
 # such crops flagged 98–100% of the normal test crops, for ADA, AnoVAEGAN and kNN alike; validation crops from a band
 # of their own, just above the test band, still flagged 55% (the wall's pattern drifts down the photo). Validation
-# images must be as new to the model as the images you will score, and like them. The networks grow with the image: 64×64 images get one more
-# stride-2 stage than 28×28 digits.
+# images must be as new to the model as the images you will score, and like them. The networks grow with the image:
+# 64×64 images get one more stride-2 stage than 28×28 digits.
 
 # %%
 report = fit_folder(

@@ -1,9 +1,9 @@
 """Command line: ``python -m adda_keras`` (or ``adda-keras``) ``demo``, ``reproduce``, ``localise``, ``fit``, ``score``.
 
-Each subcommand is a thin layer over the library (:mod:`adda_keras.experiments`,
-:mod:`adda_keras.reproduce`, :mod:`adda_keras.localisation`,
-:mod:`adda_keras.own_images`); it parses and validates options, runs, and
-prints what it did and where the results went.
+Each subcommand is a thin layer over an experiment of :mod:`adda_keras.experiments`
+(:mod:`~adda_keras.experiments.demo`, :mod:`~adda_keras.experiments.reproduce`,
+:mod:`~adda_keras.experiments.localise`, :mod:`~adda_keras.experiments.own_images`);
+it parses and validates options, runs, and prints what it did and where the results went.
 """
 
 from __future__ import annotations
@@ -158,8 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> None:
     """Run the parsed subcommand and print where its results went."""
-    from adda_keras.experiments import DemoConfig, run_demo
-    from adda_keras.reproduce import make_config, run_reproduction
+    from adda_keras.experiments.demo import DemoConfig, run_demo
+    from adda_keras.experiments.reproduce import make_config, run_reproduction
 
     if args.command == "reproduce":
         config = make_config(
@@ -180,14 +180,14 @@ def _run(args: argparse.Namespace) -> None:
         print((config.folder / "table.md").read_text())
         print(f"results written to {config.folder.resolve()}")
     if args.command == "localise":
-        from adda_keras.localisation import make_localise_config, run_localisation
+        from adda_keras.experiments.localise import make_localise_config, run_localisation
 
         config = make_localise_config(args.benchmark, args.preset, args.output)
         run_localisation(config)
         print((config.folder / "table.md").read_text())
         print(f"results written to {config.folder.resolve()}")
     if args.command == "fit":
-        from adda_keras.own_images import FitConfig, fit_folder, progress_verbosity
+        from adda_keras.experiments.own_images import FitConfig, fit_folder, progress_verbosity
 
         if args.val_dir is not None and args.val_fraction is not None:
             raise ValueError("give --val-dir or --val-fraction, not both: validation images come from one of them")
@@ -210,7 +210,7 @@ def _run(args: argparse.Namespace) -> None:
         )
         print(fit_folder(fit_config).summary())
     if args.command == "score":
-        from adda_keras.own_images import ScoreConfig, score_paths
+        from adda_keras.experiments.own_images import ScoreConfig, score_paths
 
         print(score_paths(ScoreConfig(args.model, args.paths, args.out, args.maps, args.threshold)).summary())
     if args.command == "demo":

@@ -83,7 +83,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 import adda_keras
-from adda_keras.reproduce import (
+from adda_keras.experiments.reproduce import (
     LABELS,
     PAPER_TABLE1,
     PAPER_TABLE1_MEAN,
@@ -153,7 +153,8 @@ if any(rows is None for rows in runs.values()):
 # %% [markdown]
 # ## The paper's numbers
 #
-# AUROC, mean over 5 seeds, MNIST with noise (Kimura et al. 2020, Tables 1 and 3; also in `adda_keras.reproduce`).
+# AUROC, mean over 5 seeds, MNIST with noise (Kimura et al. 2020, Tables 1 and 3; also in
+# `adda_keras.experiments.reproduce`).
 # The paper's noise recipe is not published, so the project's own recipe (notebook 01) is a different, not an equal,
 # data set: compare the *ranking* of the methods and the *gaps* between them more than absolute numbers.
 

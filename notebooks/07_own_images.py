@@ -79,7 +79,14 @@ from adda_keras import load_detector
 from adda_keras.data import find_image_files, load_image_files
 from adda_keras.data.textures import write_texture_folders
 from adda_keras.evaluation import auroc, plot_roc
-from adda_keras.own_images import FitConfig, ScoreConfig, fit_folder, load_images_for, read_scores_csv, score_paths
+from adda_keras.experiments.own_images import (
+    FitConfig,
+    ScoreConfig,
+    fit_folder,
+    load_images_for,
+    read_scores_csv,
+    score_paths,
+)
 from adda_keras.tutorial import FAST, pick, show_images
 
 plt.rcParams["figure.dpi"] = 80

@@ -80,15 +80,8 @@ from adda_keras import make_detector
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, one_class_split
 from adda_keras.data.defects import DIGIT_DEFECTS, add_digit_defects
 from adda_keras.evaluation import aupro, pixel_auroc, pro_curve
-from adda_keras.localisation import (
-    FLOOR_GRID,
-    LABELS,
-    MAP_METHODS,
-    OWN_IMAGE_SCORE,
-    PatchKNN,
-    evaluate_maps,
-    vaegan_maps,
-)
+from adda_keras.experiments.localise import FLOOR_GRID, LABELS, MAP_METHODS, OWN_IMAGE_SCORE
+from adda_keras.localisation import PatchKNN, evaluate_maps, vaegan_maps
 from adda_keras.tutorial import FAST, pick, show_images
 
 plt.rcParams["figure.dpi"] = 80

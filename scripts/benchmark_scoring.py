@@ -31,8 +31,8 @@ import numpy as np
 from adda_keras import available_detectors, make_detector
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, semi_supervised_split
 from adda_keras.detectors import KerasDetector
-from adda_keras.experiments import machine_info
-from adda_keras.own_images import SUPERVISED_METHODS
+from adda_keras.experiments.common import machine_info
+from adda_keras.experiments.own_images import SUPERVISED_METHODS
 
 
 class EpochTimer(keras.callbacks.Callback):

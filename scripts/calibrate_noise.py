@@ -3,7 +3,7 @@
 The paper's noise recipe is unpublished, so its difficulty is ours to set. It
 is set *without* the paper's methods: this script measures how PCA
 reconstruction error and k-nearest-neighbour distance on raw pixels (both
-from :mod:`adda_keras.baselines`) degrade as the noise grows, for every normal
+from :mod:`adda_keras.detectors.baselines`) degrade as the noise grows, for every normal
 digit, and writes ``results/noise_calibration.csv`` and ``.md``. It never
 scores a test image: each detector is trained on the quick preset's training
 split and scored on held-out labelled validation data
@@ -35,7 +35,7 @@ from adda_keras.data import (
     one_class_split,
 )
 from adda_keras.evaluation import auroc
-from adda_keras.experiments import machine_info
+from adda_keras.experiments.common import machine_info
 
 SETTINGS = [
     ("clean", BackgroundNoise(strength=0.0)),

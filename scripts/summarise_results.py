@@ -22,7 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from adda_keras.reproduce import LABELS, PAPER_TABLE1_MEAN, PAPER_TABLE3_MEAN, TABLE1_METHODS, TABLE3_METHODS
+from adda_keras.experiments.reproduce import (
+    LABELS,
+    PAPER_TABLE1_MEAN,
+    PAPER_TABLE3_MEAN,
+    TABLE1_METHODS,
+    TABLE3_METHODS,
+)
 
 
 def load(folder: Path) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from adda_keras.data.textures import NORMAL_FOLDER, write_texture_folders
 from adda_keras.evaluation import auroc
-from adda_keras.own_images import read_scores_csv
+from adda_keras.experiments.own_images import read_scores_csv
 
 
 def auroc_table(csv_files: list[str]) -> str:

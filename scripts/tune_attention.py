@@ -40,7 +40,7 @@ from adda_keras.data import (
 )
 from adda_keras.diagnostics import diagnose
 from adda_keras.evaluation import auroc
-from adda_keras.experiments import machine_info
+from adda_keras.experiments.common import machine_info
 
 #: the candidates, as overrides of the settings in ``BASE`` (PROBES.md's sound VAEGAN)
 BASE: dict[str, Any] = {

@@ -12,7 +12,7 @@ import pytest
 
 from adda_keras.cli import main
 from adda_keras.data import mnist
-from adda_keras.experiments import DemoConfig, run_demo
+from adda_keras.experiments.demo import DemoConfig, run_demo
 
 
 def test_demo_writes_scores_plots_and_summary(tmp_path):

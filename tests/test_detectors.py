@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import pickle
 
 import numpy as np
 import pytest
@@ -138,7 +139,7 @@ def test_anogan_score_does_not_depend_on_the_batch(tiny_split):
 
 
 def test_one_validation_image_does_not_silently_drop_the_d_term(tiny_split, caplog):
-    with caplog.at_level(logging.WARNING, logger="adda_keras.ada"):
+    with caplog.at_level(logging.WARNING, logger="adda_keras.detectors.ada"):
         detector = make_detector("ada", epochs=1, batch_size=32)
         detector.fit(tiny_split.x_train[:64], x_val=tiny_split.x_val[:1])
     assert any("x_val holds 1 image" in r.getMessage() and "x_train" in r.getMessage() for r in caplog.records)
@@ -161,3 +162,14 @@ def test_corrupt_saved_detectors_name_the_file(trained_ada, tiny_split, tmp_path
         (tmp_path / name).write_bytes(content)
         with pytest.raises(ValueError, match=rf"{name}.*corrupt, truncated"):
             load_detector(tmp_path / name)
+
+
+def test_detectors_pickled_before_the_move_into_families_still_load(tiny_split, tmp_path):
+    """Regression: 0.1.0 pickled pixel baselines as ``adda_keras.baselines.*``, now ``detectors.baselines``."""
+    knn = make_detector("knn").fit(tiny_split.x_train[:32])
+    current = pickle.dumps(knn, protocol=2)  # protocol 2 names classes as plain "module\nname" text
+    assert b"adda_keras.detectors.baselines\n" in current
+    (tmp_path / "old.pkl").write_bytes(current.replace(b"adda_keras.detectors.baselines\n", b"adda_keras.baselines\n"))
+    loaded = load_detector(tmp_path / "old.pkl")
+    assert type(loaded) is type(knn)
+    np.testing.assert_allclose(loaded.score_samples(tiny_split.x_test[:16]), knn.score_samples(tiny_split.x_test[:16]))

@@ -119,7 +119,7 @@ def test_score_anatomy_figure(trained_ada, tiny_split):
 
 def test_the_validated_defaults_reach_the_networks():
     from adda_keras import make_detector
-    from adda_keras.ada import SCORE_DEFAULTS, VAEGAN_DEFAULTS
+    from adda_keras.detectors.ada import SCORE_DEFAULTS, VAEGAN_DEFAULTS
     from adda_keras.models import VAEGAN
 
     detector = make_detector("ada")

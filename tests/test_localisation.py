@@ -12,16 +12,8 @@ from hypothesis.extra.numpy import arrays
 
 from adda_keras.cli import main
 from adda_keras.data.defects import DefectSet
-from adda_keras.localisation import (
-    MAP_METHODS,
-    PatchKNN,
-    evaluate_maps,
-    make_localise_config,
-    not_normal_grad_cam,
-    run_localisation,
-    smooth_maps,
-    vaegan_maps,
-)
+from adda_keras.experiments.localise import MAP_METHODS, make_localise_config, run_localisation
+from adda_keras.localisation import PatchKNN, evaluate_maps, not_normal_grad_cam, smooth_maps, vaegan_maps
 
 
 def test_smoothing_keeps_flat_maps_and_spreads_a_peak() -> None:

@@ -17,8 +17,8 @@ from PIL import Image
 from adda_keras import load_detector, make_detector
 from adda_keras.cli import main
 from adda_keras.data import find_image_files, load_image_files
+from adda_keras.experiments.own_images import CSV_COLUMNS, FitConfig, fit_folder, load_images_for, read_scores_csv
 from adda_keras.models import build_decoder, build_discriminator, build_encoder, check_network_shape, extra_stages
-from adda_keras.own_images import CSV_COLUMNS, FitConfig, fit_folder, load_images_for, read_scores_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 

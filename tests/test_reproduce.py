@@ -9,10 +9,10 @@ import os
 
 import pytest
 
-from adda_keras import reproduce
 from adda_keras.cli import main
 from adda_keras.data import apply_noise
-from adda_keras.reproduce import (
+from adda_keras.experiments import reproduce
+from adda_keras.experiments.reproduce import (
     TABLE1_METHODS,
     TABLE3_METHODS,
     command_line,
@@ -123,7 +123,7 @@ def test_other_noise_settings_get_their_own_folder(tmp_path):
 
 
 def test_repeated_digits_seeds_and_methods_run_once(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING, logger="adda_keras.reproduce"):
+    with caplog.at_level(logging.WARNING, logger="adda_keras.experiments.reproduce"):
         config = knn_only(tmp_path, digits=[7, 7, 3], seeds=[0, 0], methods=["knn", "knn"])
     assert config.digits == (7, 3) and config.preset.seeds == (0,) and config.selected_methods == ("knn",)
     assert sum("repeat" in r.getMessage() for r in caplog.records) == 3

@@ -1,4 +1,4 @@
-"""One detector API for every method of the paper, registered by name.
+"""The detector API every method shares: configure, ``fit``, score, map, threshold, save, load.
 
 In the spirit of scikit-learn and anomalib, a detector is configured in its
 constructor, trained with :meth:`AnomalyDetector.fit`, and answers with
@@ -26,10 +26,8 @@ almost everything), and ``predict`` returns no labels unless given
 ``threshold=``. The threshold and its provenance (``threshold_info_``) are
 saved with the detector.
 
-The methods live in :mod:`adda_keras.ada` (ADA and AnoVAEGAN),
-:mod:`adda_keras.reconstruction` (AnoVAE, AnoGAN),
-:mod:`adda_keras.supervised` (CNN regression) and
-:mod:`adda_keras.baselines` (classical pixel detectors).
+The methods live beside this module, one family each (see
+:mod:`adda_keras.detectors`).
 """
 
 from __future__ import annotations
@@ -467,6 +465,23 @@ class DetectorBundle(keras.Model):
         return cls(**config)
 
 
+#: where detector classes lived before the detectors were grouped by family (version 0.1.0), so that
+#: ``.pkl`` files saved then still load
+MOVED_MODULES = {
+    "adda_keras.baselines": "adda_keras.detectors.baselines",
+    "adda_keras.ada": "adda_keras.detectors.ada",
+    "adda_keras.reconstruction": "adda_keras.detectors.reconstruction",
+    "adda_keras.supervised": "adda_keras.detectors.supervised",
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    """An unpickler that finds classes saved under their modules' old names (:data:`MOVED_MODULES`)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(MOVED_MODULES.get(module, module), name)
+
+
 def load_detector(path: str | Path) -> AnomalyDetector:
     """Load a detector saved with ``save``: a ``.keras`` file (Keras detectors) or ``.pkl`` (pixel baselines).
 
@@ -488,7 +503,7 @@ def load_detector(path: str | Path) -> AnomalyDetector:
     try:
         if path.suffix == ".pkl":
             with open(path, "rb") as handle:
-                detector = pickle.load(handle)
+                detector = _Unpickler(handle).load()
         else:
             bundle = keras.saving.load_model(path, compile=False)
     # Corrupt files surface as many types (BadZipFile, UnpicklingError, EOFError,

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from adda_keras.attention import attention_maps
-from adda_keras.detectors import KerasDetector, register_detector
+from adda_keras.detectors.base import KerasDetector, register_detector
 from adda_keras.models.networks import build_discriminator
 from adda_keras.training import DivergenceGuard, resolve_strategy, set_seed
 

@@ -1,4 +1,4 @@
-"""End-to-end experiments: the demo run (and, later, the paper's tables).
+"""The demo run: one digit, one VAEGAN, AnoVAEGAN against ADA, in minutes on a CPU.
 
 :func:`run_demo` is what ``make demo`` runs: one normal digit of noisy
 MNIST, one VAEGAN, two scores of it (AnoVAEGAN's pixel residual and ADA's
@@ -12,42 +12,20 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
-import platform
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from adda_keras.ada import SCORE_DEFAULTS
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, one_class_split
 from adda_keras.detectors import make_detector
+from adda_keras.detectors.ada import SCORE_DEFAULTS
 from adda_keras.evaluation import auroc, plot_examples, plot_roc
+from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.validation import check_int
 
 logger = logging.getLogger(__name__)
-
-
-def machine_info() -> dict[str, Any]:
-    """Facts about the machine and library versions, recorded beside every result."""
-    import keras
-    import sklearn
-    import tensorflow as tf
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-    }
 
 
 @dataclass(frozen=True)
@@ -186,28 +164,6 @@ def run_demo(config: DemoConfig = DemoConfig(), verbose: int | str = 0) -> DemoR
     summary = {**asdict(result), "beta_effective": ada.beta_effective_, "machine": machine_info()}
     Path(files["summary"]).write_text(json.dumps(summary, indent=2, default=str))
     return result
-
-
-def check_output_dir(path: str | os.PathLike[str]) -> Path:
-    """Create the output folder ``path`` if needed and check that files can be written into it.
-
-    Raises ``ValueError`` naming the folder when it is a file, lies under a
-    file, or is not writable, so that a run fails before training rather than
-    when it saves its results.
-    """
-    folder = Path(path)
-    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
-    if blocker is not None:
-        raise ValueError(f"the output folder must be a folder; {blocker} is a file (choose another output folder)")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise ValueError(
-            f"the output folder {folder} is not writable ({error.strerror or error}); choose another output folder"
-        ) from error
-    return folder
 
 
 def _slug(name: str) -> str:

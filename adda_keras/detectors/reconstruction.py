@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from adda_keras.detectors import KerasDetector, register_detector
+from adda_keras.detectors.base import KerasDetector, register_detector
 from adda_keras.models.gan import GAN, latent_starts, make_latent_search
 from adda_keras.models.vae import VAE
 from adda_keras.scoring import squared_residual

@@ -29,7 +29,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.svm import OneClassSVM
 
 from adda_keras.data.pipeline import check_images
-from adda_keras.detectors import AnomalyDetector, AnomalyResult, register_detector
+from adda_keras.detectors.base import AnomalyDetector, AnomalyResult, register_detector
 from adda_keras.validation import check_int, check_number, check_seed
 
 CLASSICAL_METHODS = ("isolation-forest", "ocsvm", "pca", "knn")

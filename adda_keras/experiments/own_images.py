@@ -38,7 +38,6 @@ from typing import Any
 
 import numpy as np
 
-from adda_keras.ada import SEMI_SUPERVISED_METHODS
 from adda_keras.data.folder import COLOR_MODES, find_image_files, load_image_files
 from adda_keras.detectors import (
     DEFAULT_TARGET_FPR,
@@ -49,7 +48,8 @@ from adda_keras.detectors import (
     load_detector,
     make_detector,
 )
-from adda_keras.experiments import check_output_dir
+from adda_keras.detectors.ada import SEMI_SUPERVISED_METHODS
+from adda_keras.experiments.common import check_output_dir
 from adda_keras.models.networks import check_network_shape
 from adda_keras.validation import check_int, check_number, check_seed
 

@@ -51,7 +51,7 @@ from adda_keras.data.protocol import AnomalySplit
 from adda_keras.detectors import AnomalyDetector, make_detector
 from adda_keras.diagnostics import diagnose
 from adda_keras.evaluation import auroc, plot_roc
-from adda_keras.experiments import check_output_dir, machine_info
+from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.validation import check_int, check_number, check_seed
 
 logger = logging.getLogger(__name__)

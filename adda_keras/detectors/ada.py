@@ -41,7 +41,7 @@ import numpy as np
 import tensorflow as tf
 
 from adda_keras.attention import ATTENTION_METHODS, NORMALISATIONS, attention_maps, check_option
-from adda_keras.detectors import KerasDetector, register_detector
+from adda_keras.detectors.base import KerasDetector, register_detector
 from adda_keras.evaluation import auroc
 from adda_keras.models.networks import UPSAMPLING_MODES
 from adda_keras.models.vaegan import VAEGAN

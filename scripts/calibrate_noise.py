@@ -28,7 +28,6 @@ import numpy as np
 from adda_keras import make_detector
 from adda_keras.data import (
     BackgroundNoise,
-    add_background_noise,
     apply_noise,
     held_out_validation,
     load_mnist,
@@ -62,9 +61,9 @@ def main() -> None:
             split = one_class_split(mnist.images, mnist.labels, digit, seed=args.seed, max_test_anomalies_per_class=100)
             split = apply_noise(split, noise, seed=args.seed)
             validation = held_out_validation(
-                mnist.images, mnist.labels, digit, seed=args.seed, anomalies_per_class=args.anomalies_per_digit
+                mnist.images, mnist.labels, digit, args.seed, anomalies_per_class=args.anomalies_per_digit, noise=noise
             )
-            x_val = validation.x if noise.strength == 0 else add_background_noise(validation.x, noise, 1000 + digit)
+            x_val = validation.x
             for method in ("pca", "knn"):
                 detector = make_detector(method, seed=args.seed).fit(split.x_train)
                 value = auroc(validation.y, detector.score_samples(x_val))

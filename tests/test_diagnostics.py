@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from adda_keras.data import held_out_validation, load_mnist, one_class_split
-from adda_keras.data.protocol import _split_indices
+from adda_keras.data import BackgroundNoise, add_background_noise, held_out_validation, load_mnist, one_class_split
+from adda_keras.data.protocol import VALIDATION_NOISE_SEED, _split_indices
 from adda_keras.diagnostics import attention_share, diagnose, reconstruction_variety
 from adda_keras.models import build_decoder, build_discriminator
 
@@ -90,6 +90,24 @@ def test_held_out_validation_never_touches_a_protected_test_split():
         np.testing.assert_array_equal(split.test_classes, mnist.labels[test_rows])
     with pytest.raises(ValueError, match="max_test_anomalies_per_class"):
         held_out_validation(mnist.images, mnist.labels, 3, seed=0, max_test_anomalies_per_class=None)
+
+
+def test_held_out_validation_noise_is_one_fixed_pattern_per_normal_class():
+    """The validation-noise seed convention lives in the library, not in each script and notebook."""
+    mnist = load_mnist("bundled")
+    noise = BackgroundNoise(strength=1.0)
+    clean = held_out_validation(mnist.images, mnist.labels, 3, seed=0, anomalies_per_class=5)
+    noisy = held_out_validation(mnist.images, mnist.labels, 3, seed=0, anomalies_per_class=5, noise=noise)
+    np.testing.assert_array_equal(noisy.indices, clean.indices)
+    np.testing.assert_array_equal(noisy.x, add_background_noise(clean.x, noise, VALIDATION_NOISE_SEED + 3))
+    assert not np.array_equal(noisy.x, clean.x)
+    again = held_out_validation(mnist.images, mnist.labels, 3, seed=0, anomalies_per_class=5, noise=noise)
+    np.testing.assert_array_equal(again.x, noisy.x)
+    silent = BackgroundNoise(strength=0)
+    off = held_out_validation(mnist.images, mnist.labels, 3, seed=0, anomalies_per_class=5, noise=silent)
+    np.testing.assert_array_equal(off.x, clean.x)
+    with pytest.raises(ValueError, match="noise must be a BackgroundNoise"):
+        held_out_validation(mnist.images, mnist.labels, 3, seed=0, noise=1.0)
 
 
 def test_diagnose_a_trained_model(trained_ada, tiny_split):

@@ -27,7 +27,15 @@ from adda_keras.data.pipeline import _check_int, check_images, check_labels
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AnomalySplit", "apply_noise", "held_out_validation", "one_class_split", "semi_supervised_split"]
+__all__ = [
+    "VALIDATION_NOISE_SEED",
+    "AnomalySplit",
+    "ValidationSet",
+    "apply_noise",
+    "held_out_validation",
+    "one_class_split",
+    "semi_supervised_split",
+]
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,10 @@ def semi_supervised_split(
     )
 
 
+#: base of the background-noise seed of :func:`held_out_validation` (plus the normal class)
+VALIDATION_NOISE_SEED = 1000
+
+
 @dataclass(frozen=True)
 class ValidationSet:
     """Labelled validation images for choosing settings, kept out of chosen test splits.
@@ -189,6 +201,7 @@ def held_out_validation(
     max_test_anomalies_per_class: int | None = 100,
     val_fraction: float = 0.1,
     test_fraction: float = 0.3,
+    noise: BackgroundNoise | None = None,
 ) -> ValidationSet:
     """Labelled validation data that never appears in the test split of a protected run.
 
@@ -200,7 +213,15 @@ def held_out_validation(
     ``protected_seeds`` (same fractions and ``max_test_anomalies_per_class``).
     Settings chosen on it can then be applied to every protected run
     without touching a test image. The anomaly draw is seeded by ``seed``.
+
+    With ``noise``, every image gets background noise drawn with the seed
+    ``VALIDATION_NOISE_SEED + normal_class``: one fixed pattern per normal
+    class, shared by every script and notebook that chooses settings, and
+    never the pattern of a test split (:func:`apply_noise` draws those from
+    the split seed).
     """
+    if noise is not None and not isinstance(noise, BackgroundNoise):
+        raise ValueError(f"noise must be a BackgroundNoise or None; got {type(noise).__name__}")
     x = check_images(images, allow_uint8=True)
     y = check_labels(labels, len(x))
     if max_test_anomalies_per_class is None:
@@ -222,7 +243,10 @@ def held_out_validation(
         pool = np.flatnonzero((y == cls) & ~in_test)
         anomaly_idx.append(np.sort(rng.choice(pool, min(anomalies_per_class, len(pool)), replace=False)))
     indices = np.concatenate([normal_idx, *anomaly_idx])
-    return ValidationSet(x[indices], (y[indices] != normal_class).astype(np.int64), y[indices], indices)
+    chosen = x[indices]
+    if noise is not None and noise.strength > 0:
+        chosen = add_background_noise(chosen, noise, VALIDATION_NOISE_SEED + int(normal_class))
+    return ValidationSet(chosen, (y[indices] != normal_class).astype(np.int64), y[indices], indices)
 
 
 def apply_noise(split: AnomalySplit, noise: BackgroundNoise | None, seed: int) -> AnomalySplit:

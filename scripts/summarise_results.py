@@ -145,7 +145,14 @@ def seeds_table(noisy: list[dict[str, str]], extra: list[dict[str, str]]) -> lis
     ada, base = _per_seed_means(rows, "ada"), _per_seed_means(rows, "anovaegan")
     gaps = [ada[s] - base[s] for s in ada if s in base]
     if gaps:
-        lines += ["", f"ADA − AnoVAEGAN per seed: {', '.join(f'{g:+.3f}' for g in gaps)}."]
+        auroc = {(int(r["seed"]), int(r["digit"]), r["method"]): float(r["auroc"]) for r in rows}
+        pairs = [(s, d) for s, d, m in auroc if m == "ada" and (s, d, "anovaegan") in auroc]
+        ahead = sum(auroc[(s, d, "ada")] > auroc[(s, d, "anovaegan")] for s, d in pairs)
+        lines += [
+            "",
+            f"ADA − AnoVAEGAN per seed: {', '.join(f'{g:+.3f}' for g in gaps)}; mean {np.mean(gaps):+.3f}. "
+            f"ADA is ahead of AnoVAEGAN on {ahead} of {len(pairs)} (digit, seed) pairs.",
+        ]
     return [*lines, ""]
 
 

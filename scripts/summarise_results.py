@@ -7,10 +7,12 @@ the robustness runs ``table1-noisy-s0.5``, ``table1-noisy-s2``,
 AUROC per method on noisy and clean MNIST, the drop from clean to noisy, the
 number of digits on which ADA beats AnoVAEGAN and by how much, the paper's
 means, the attention issue's targets as met / not met, the three-seed and
-robustness tables, and Table 3's means. The README's headline table is this
-file.
+robustness tables, and Table 3's means. With ``--readme README.md`` the
+same text (without its title) replaces the README's block between
+:data:`README_BEGIN` and :data:`README_END`, so that the README and the
+results never disagree.
 
-    python scripts/summarise_results.py [--preset quick] [--results results]
+    python scripts/summarise_results.py [--preset quick] [--results results] [--readme README.md]
 """
 
 from __future__ import annotations
@@ -180,12 +182,27 @@ def robustness_table(root: Path, noisy: list[dict[str, str]]) -> list[str]:
     return [*lines, ""]
 
 
+#: the markers of the README block that holds the summary
+README_BEGIN, README_END = "<!-- summary: begin -->", "<!-- summary: end -->"
+
+
+def readme_parts(readme: Path) -> tuple[str, str]:
+    """The text of ``readme`` before and after its summary block; exits naming the file if the markers are wrong."""
+    text = readme.read_text(encoding="utf-8") if readme.is_file() else ""
+    begin, end = text.find(README_BEGIN), text.find(README_END)
+    if text.count(README_BEGIN) != 1 or text.count(README_END) != 1 or begin > end:
+        raise SystemExit(f"error: {readme} needs one {README_BEGIN!r} line followed by one {README_END!r} line")
+    return text[: begin + len(README_BEGIN)], text[end:]
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Write the summary markdown."""
+    """Write the summary markdown (and, with ``--readme``, the README's copy of it)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="quick")
     parser.add_argument("--results", default="results")
+    parser.add_argument("--readme", help="also replace this README's summary block (between the summary markers)")
     args = parser.parse_args(argv)
+    readme = readme_parts(Path(args.readme)) if args.readme else None  # checked before anything is written
     root = Path(args.results) / args.preset
     noisy, clean, semi = (load(root / name) for name in ("table1-noisy", "table1-clean", "table3-noisy"))
     lines = [f"# Headline results ({args.preset} preset)", ""]
@@ -197,7 +214,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{config['preset']['seeds']}, {config['preset']['epochs']} epochs, data `{config['data_source_used']}`; "
             f"{machine['processor']}, {machine['cpu_count']} CPUs, GPUs {machine['gpus'] or 'none'}, "
             f"TensorFlow {machine['tensorflow']}. Made by `python scripts/summarise_results.py --preset {args.preset}` "
-            "from the tables in this folder.",
+            f"from the tables in `{root.as_posix()}/`.",
             "",
             "| method | noisy MNIST | clean MNIST | clean − noisy | paper (noisy) |",
             "|---|---|---|---|---|",
@@ -252,6 +269,9 @@ def main(argv: list[str] | None = None) -> None:
             lines.append(f"| {LABELS[method]} | {value:.3f} | {'—' if paper is None else f'{paper:.3f}'} |")
         lines.append("")
     (root / "summary.md").write_text("\n".join(lines))
+    if readme is not None:
+        head, tail = readme
+        Path(args.readme).write_text(f"{head}\n" + "\n".join(lines[2:]).strip() + f"\n{tail}", encoding="utf-8")
     print("\n".join(lines))
 
 

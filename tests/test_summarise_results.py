@@ -87,3 +87,26 @@ def test_targets_seeds_and_robustness_are_reported(tmp_path: Path) -> None:
     assert "ADA is ahead of AnoVAEGAN on 3 of 4 (digit, seed) pairs." in summary
     assert "| noise strength 2 | 0.625 | 0.700 | 0.800 | +0.075 | 2 of 2 |" in summary
     assert "| noise strength 0.5 | not run" in summary
+
+
+def test_readme_block_is_replaced_and_a_readme_without_markers_is_refused_first(tmp_path: Path) -> None:
+    quick = tmp_path / "quick"
+    _write_table1(quick / "table1-noisy", {"ada": [0.9, 0.8], "anovaegan": [0.8, 0.85], "knn": [0.95, 0.9]})
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\n{summarise.README_BEGIN}\nold numbers\n{summarise.README_END}\n\nAfter.\n")
+    summarise.main(["--preset", "quick", "--results", str(tmp_path), "--readme", str(readme)])
+    body = (quick / "summary.md").read_text().split("\n", 2)[2].strip()
+    assert readme.read_text() == f"# Title\n\n{summarise.README_BEGIN}\n{body}\n{summarise.README_END}\n\nAfter.\n"
+    (quick / "summary.md").unlink()
+    readme.write_text("# Title without markers\n")
+    with pytest.raises(SystemExit, match="summary: begin"):
+        summarise.main(["--preset", "quick", "--results", str(tmp_path), "--readme", str(readme)])
+    assert not (quick / "summary.md").exists(), "the summary must not be written when the README cannot be"
+
+
+def test_the_committed_readme_holds_the_committed_summary() -> None:
+    """The README's results block is the generated summary, word for word (rerun with ``--readme README.md``)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    summary = (ROOT / "results" / "quick" / "summary.md").read_text(encoding="utf-8").split("\n", 2)[2].strip()
+    block = readme.split(summarise.README_BEGIN)[1].split(summarise.README_END)[0].strip()
+    assert block == summary, "README.md's results differ from results/quick/summary.md: run summarise_results.py"

@@ -65,6 +65,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "cam7x7-instance-noise-0.1": {"discriminator_downsampling": 2, "instance_noise": 0.1},
     "spectral-norm-cam7x7": {"spectral_norm": True, "discriminator_downsampling": 2},
     "spectral-norm-instance-noise-0.1": {"spectral_norm": True, "instance_noise": 0.1},
+    "diff-augment": {"diff_augment": True},
+    "spectral-norm-diff-augment": {"spectral_norm": True, "diff_augment": True},
 }
 #: score settings compared on every trained model (they need no retraining)
 SCORES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -176,6 +178,7 @@ def main() -> None:
         help="also score every normalisation x sources x beta of the grid (results/attention_scoring.csv/.md)",
     )
     args = parser.parse_args()
+    Path(args.output).mkdir(parents=True, exist_ok=True)
     csv_path = Path(args.output) / "attention_tuning.csv"
     rows: list[dict[str, Any]] = []
     if csv_path.exists():
@@ -186,6 +189,10 @@ def main() -> None:
     noise = BackgroundNoise()
     command = "python scripts/tune_attention.py --digits " + " ".join(map(str, args.digits))
     command += f" --epochs {args.epochs}"
+    if args.candidates != list(CANDIDATES):
+        command += " --candidates " + " ".join(args.candidates)
+    if args.output != "results":
+        command += f" --output {args.output}"
     grid_path = Path(args.output) / "attention_scoring.csv"
     grid_done = set()
     if args.score_grid and grid_path.exists():

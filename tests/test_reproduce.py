@@ -107,6 +107,27 @@ def test_fingerprint_covers_detector_parameters():
     assert unit_fingerprint(make_config(1, "tiny", digits=[3], noise_seed=7), 3, 0)["noise_seed"] == 7
 
 
+def test_units_stored_before_an_option_existed_are_reused_at_its_neutral_value(tmp_path):
+    """Regression: adding ``diff_augment`` (default off) must not make every stored VAEGAN result stale."""
+    config = make_config(1, "tiny", digits=[3], methods=["ada", "knn"], output_dir=str(tmp_path))
+    current = unit_fingerprint(config, 3, 0)
+    assert current["detectors"]["ada"]["diff_augment"] is False
+    stored = json.loads(json.dumps(current))
+    del stored["detectors"]["ada"]["diff_augment"]
+    unit = tmp_path / "tiny" / "table1-noisy" / "units" / "digit3-seed0.json"
+    unit.parent.mkdir(parents=True)
+    unit.write_text(json.dumps({"fingerprint": stored, "rows": []}))
+    assert reproduce._stale_units(config, {(3, 0): current}) == {}
+    # a run that uses the new option still differs from results stored without it
+    using = json.loads(json.dumps(current))
+    using["detectors"]["ada"]["diff_augment"] = True
+    assert "diff_augment false (now true) for ada" in reproduce._stale_units(config, {(3, 0): using})[(3, 0)]
+    # only the listed parameters are filled in: another missing parameter is still a difference
+    del stored["detectors"]["ada"]["kl_weight"]
+    unit.write_text(json.dumps({"fingerprint": stored, "rows": []}))
+    assert "kl_weight" in reproduce._stale_units(config, {(3, 0): current})[(3, 0)]
+
+
 def test_other_noise_settings_get_their_own_folder(tmp_path):
     assert make_config(1, "tiny").folder.name == "table1-noisy"
     assert make_config(1, "tiny", noise_strength=1.0).folder.name == "table1-noisy"

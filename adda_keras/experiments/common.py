@@ -6,6 +6,10 @@ Every runnable experiment (:mod:`~adda_keras.experiments.demo`,
 :mod:`~adda_keras.experiments.own_images`) records :func:`machine_info`
 with its numbers and calls :func:`check_output_dir` before any training,
 so that a bad output folder fails in a second rather than after an hour.
+Experiments that reuse finished units compare settings fingerprints through
+:func:`fill_added_parameters`, so that a detector option added later, at
+the value that reproduces the old behaviour, does not make every stored
+result stale.
 """
 
 from __future__ import annotations
@@ -58,3 +62,24 @@ def check_output_dir(path: str | os.PathLike[str]) -> Path:
             f"the output folder {folder} is not writable ({error.strerror or error}); choose another output folder"
         ) from error
     return folder
+
+
+#: detector parameters added after results were first stored, each with the value that reproduces the behaviour
+#: from before it existed (checked by a regression test); a stored fingerprint without one reads as having it
+ADDED_PARAMETERS: dict[str, Any] = {"diff_augment": False}
+
+
+def fill_added_parameters(stored: Any, current: Any) -> Any:
+    """``stored`` (a settings fingerprint) with every :data:`ADDED_PARAMETERS` entry it lacks but ``current`` has.
+
+    Only keys missing from a stored dictionary are filled, with the neutral
+    value (not the current one), so a run that *uses* a new option still
+    differs from results stored without it.
+    """
+    if not isinstance(stored, dict) or not isinstance(current, dict):
+        return stored
+    filled = {key: fill_added_parameters(value, current.get(key)) for key, value in stored.items()}
+    for key, neutral in ADDED_PARAMETERS.items():
+        if key in current and key not in filled:
+            filled[key] = neutral
+    return filled

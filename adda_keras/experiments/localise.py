@@ -59,7 +59,7 @@ from adda_keras.data.defects import (
 )
 from adda_keras.detectors import make_detector
 from adda_keras.evaluation import aupro
-from adda_keras.experiments.common import check_output_dir, machine_info
+from adda_keras.experiments.common import check_output_dir, fill_added_parameters, machine_info
 from adda_keras.localisation import PatchKNN, evaluate_maps, smooth_maps, vaegan_maps
 
 logger = logging.getLogger(__name__)
@@ -349,7 +349,7 @@ def run_localisation(config: LocaliseConfig, progress: bool = True) -> list[dict
         fingerprint = unit_fingerprint(config, subject, condition, seed)
         if path.exists():
             stored = json.loads(path.read_text())
-            if stored.get("fingerprint") == fingerprint:
+            if fill_added_parameters(stored.get("fingerprint"), fingerprint) == fingerprint:
                 records[name] = stored
                 continue
             logger.warning("unit %s was made with other settings; recomputing it", name)

@@ -51,7 +51,7 @@ from adda_keras.data.protocol import AnomalySplit
 from adda_keras.detectors import AnomalyDetector, make_detector
 from adda_keras.diagnostics import diagnose
 from adda_keras.evaluation import auroc, plot_roc
-from adda_keras.experiments.common import check_output_dir, machine_info
+from adda_keras.experiments.common import check_output_dir, fill_added_parameters, machine_info
 from adda_keras.validation import check_int, check_number, check_seed
 
 logger = logging.getLogger(__name__)
@@ -369,8 +369,8 @@ def _stale_units(config: ReproduceConfig, fingerprints: dict[tuple[int, int], di
             continue
         if not isinstance(stored, dict) or "fingerprint" not in stored:
             stale[unit] = "made by an older version that recorded no settings"
-        elif stored["fingerprint"] != fingerprint:
-            stale[unit] = _differences(stored["fingerprint"], fingerprint)
+        elif (filled := fill_added_parameters(stored["fingerprint"], fingerprint)) != fingerprint:
+            stale[unit] = _differences(filled, fingerprint)
     return stale
 
 

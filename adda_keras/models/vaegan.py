@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from adda_keras.models.augment import diff_augment
 from adda_keras.models.base import (
     AdversarialModelBase,
     binary_cross_entropy,
@@ -60,6 +61,13 @@ class VAEGAN(AdversarialModelBase):
             discriminator can tell them apart by the noise alone, and its
             attention goes to the noise; with it, it must judge the object.
             The learned-similarity loss still compares plain reconstructions.
+        diff_augment: if true, every image the discriminator sees in
+            training is randomly translated and cut out
+            (:func:`~adda_keras.models.augment.diff_augment`, Zhao et al.
+            2020), an image and its reconstruction the same way, so that
+            cues of position and local texture that only reals or only
+            fakes carry stop paying; the generator's gradients pass through
+            the transformation.
         seed: seed of the latent noise.
     """
 
@@ -72,6 +80,7 @@ class VAEGAN(AdversarialModelBase):
         "adversarial_weight",
         "instance_noise",
         "residual_swap",
+        "diff_augment",
     )
     tracker_names = ("loss_prior", "loss_pixel", "loss_feature", "loss_generator", "loss_discriminator", "d_real")
 
@@ -87,6 +96,7 @@ class VAEGAN(AdversarialModelBase):
         adversarial_weight: float = 1.0,
         instance_noise: float = 0.0,
         residual_swap: bool = False,
+        diff_augment: bool = False,
         seed: int | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -102,6 +112,7 @@ class VAEGAN(AdversarialModelBase):
         self.adversarial_weight = float(adversarial_weight)
         self.instance_noise = float(instance_noise)
         self.residual_swap = bool(residual_swap)
+        self.diff_augment = bool(diff_augment)
         self.latent_dim = int(decoder.inputs[0].shape[-1])
 
     @classmethod
@@ -155,15 +166,19 @@ class VAEGAN(AdversarialModelBase):
             reconstructions = self.decoder(z, training=True)
             samples = self.decoder(self._latent_sample(batch_size, self.latent_dim), training=True)
 
-            logit_real, features_real = self.discriminator(self._noisy(images), training=True)
+            # what the discriminator sees: reals, reconstructions, samples (and, with the residual swap, the
+            # plain reconstructions whose features the learned similarity compares)
+            views = [images, reconstructions, samples]
             if self.residual_swap:
                 swapped = tf.roll(tf.stop_gradient(images - reconstructions), shift=1, axis=0)
-                logit_rec, _ = self.discriminator(self._noisy(reconstructions + swapped), training=True)
-                _, features_rec = self.discriminator(self._noisy(reconstructions), training=True)
-                logit_sample, _ = self.discriminator(self._noisy(samples + swapped), training=True)
-            else:
-                logit_rec, features_rec = self.discriminator(self._noisy(reconstructions), training=True)
-                logit_sample, _ = self.discriminator(self._noisy(samples), training=True)
+                views = [images, reconstructions + swapped, samples + swapped, reconstructions]
+            if self.diff_augment:
+                views = diff_augment(views, seed=self.seed_generator)
+            logit_real, features_real = self.discriminator(self._noisy(views[0]), training=True)
+            logit_rec, features_rec = self.discriminator(self._noisy(views[1]), training=True)
+            if self.residual_swap:
+                _, features_rec = self.discriminator(self._noisy(views[3]), training=True)
+            logit_sample, _ = self.discriminator(self._noisy(views[2]), training=True)
 
             prior = tf.reduce_mean(kl_divergence(z_mean, z_log_var))
             pixel = tf.reduce_mean(sum_squared_error(images, reconstructions))
@@ -180,6 +195,8 @@ class VAEGAN(AdversarialModelBase):
             )
             discriminator_loss = tf.reduce_mean(discriminator_terms)
             if known_anomalies is not None:
+                if self.diff_augment:
+                    (known_anomalies,) = diff_augment([known_anomalies], seed=self.seed_generator)
                 logit_anomaly, _ = self.discriminator(self._noisy(known_anomalies), training=True)
                 discriminator_loss += tf.reduce_mean(binary_cross_entropy(0.0, logit_anomaly))
 

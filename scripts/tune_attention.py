@@ -106,11 +106,16 @@ def evaluate_candidate(
     seconds = time.perf_counter() - start
     row: dict[str, Any] = {"candidate": name, "digit": digit, "epochs": epochs, "train_seconds": round(seconds, 1)}
     for score, (method, overrides) in SCORES.items():
-        row[score] = round(auroc(validation.y, detector.variant(method, **overrides).score_samples(x_val)), 4)
+        variant = detector.variant(method, x_reference=split.x_val, **overrides)  # β in this score's own units
+        row[score] = round(auroc(validation.y, variant.score_samples(x_val)), 4)
     if grid is not None:
         for normalisation, sources, floor in itertools.product(GRID_NORMALISATIONS, GRID_SOURCES, GRID_FLOORS):
             variant = detector.variant(
-                "ada", normalisation=normalisation, attention_sources=sources, attention_floor=floor
+                "ada",
+                x_reference=split.x_val,  # the spread ratio of this attention term, as fit measures it
+                normalisation=normalisation,
+                attention_sources=sources,
+                attention_floor=floor,
             )
             for beta in GRID_BETAS:
                 scores = variant.variant("ada", beta=beta).score_samples(x_val)

@@ -102,6 +102,29 @@ def test_variant_changes_score_settings_without_retraining(trained_ada, tiny_spl
         trained_ada.variant(epochs=3)
 
 
+def test_variant_remeasures_beta_units_for_other_attention_settings(trained_ada, tiny_split, caplog):
+    """Regression: a variant with other attention settings silently kept the fit-time term's spread units."""
+    x_val = tiny_split.x_val[:64]  # the images fit measured the spread ratio on
+    same = trained_ada.variant(x_reference=x_val)
+    assert same.spread_ratio_ == pytest.approx(trained_ada.spread_ratio_, rel=1e-5)
+    with caplog.at_level(logging.WARNING, logger="adda_keras.detectors.ada"):
+        kept = trained_ada.variant(attention_floor=5.0)
+    assert kept.spread_ratio_ == trained_ada.spread_ratio_
+    assert any("x_reference" in record.getMessage() for record in caplog.records)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="adda_keras.detectors.ada"):
+        measured = trained_ada.variant(attention_floor=5.0, x_reference=x_val)
+        trained_ada.variant("ada-cam-only", attention_floor=5.0)  # no D term: nothing to warn about
+    assert not caplog.records
+    # a large floor flattens the attention, so the attention term's spread and the ratio change
+    assert measured.spread_ratio_ != pytest.approx(trained_ada.spread_ratio_, rel=1e-3)
+    parts = measured.explain(x_val)
+    ratio = np.std(parts["weighted_residual"]) / np.std(parts["normal_probability"])
+    assert measured.spread_ratio_ == pytest.approx(ratio, rel=1e-4)
+    with pytest.raises(ValueError, match="shape"):
+        trained_ada.variant(attention_floor=1.0, x_reference=x_val[:, :20])
+
+
 @pytest.mark.parametrize(
     ("name", "params", "message"),
     [

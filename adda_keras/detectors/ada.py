@@ -82,6 +82,8 @@ SCORE_DEFAULTS: dict[str, Any] = {
 ATTENTION_SOURCES = ("both", "input")
 #: settings that change the score but not the trained networks (see ``variant``)
 SCORE_SETTINGS = ("beta", "attention", "normalisation", "attention_floor", "attention_sources")
+#: the scores with a D term, whose β is in spread units
+BETA_METHODS = ("ada", "ada-semi")
 #: candidate β (in spread units) when labelled validation anomalies exist
 BETA_GRID = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: fewest normal validation images on which β's spread ratio is measured (else x_train is used)
@@ -284,20 +286,32 @@ class _AttentionDetector(KerasDetector):
     def _copy_beta(self, source: _AttentionDetector, overridden: bool) -> None:
         """Take over the β that ``source`` chose at fit time, unless the variant sets its own."""
 
-    def variant(self, method: str | None = None, **score_settings: Any) -> _AttentionDetector:
+    def variant(
+        self, method: str | None = None, x_reference: np.ndarray | None = None, **score_settings: Any
+    ) -> _AttentionDetector:
         """The same trained networks, scored as ``method`` and/or with other score settings.
 
         ``score_settings`` may change ``beta``, ``attention``,
-        ``normalisation`` and ``attention_floor``: they need no retraining.
-        ``beta`` keeps its spread units, with the spread ratio measured at fit
-        time (with the fit-time attention settings). The variant has no
-        threshold (its scores differ): fit one with ``fit_threshold``.
+        ``normalisation``, ``attention_floor`` and ``attention_sources``: they
+        need no retraining. The variant has no threshold (its scores differ):
+        fit one with ``fit_threshold``.
+
+        ``beta`` is in units of the spread of the attention term, and that
+        term changes with the attention settings. By default the variant
+        keeps the spread ratio measured at fit time, with the fit-time
+        attention settings; pass normal images as ``x_reference`` (e.g. the
+        ``x_val`` of ``fit``) to measure it again for the variant's own
+        settings, so that a given β means the same for every setting. A
+        variant with other attention settings, a D term and no
+        ``x_reference`` logs a warning.
         """
         if self.image_shape_ is None:
             raise RuntimeError("fit the detector before asking for a variant")
         unknown = set(score_settings) - set(SCORE_SETTINGS)
         if unknown:
             raise ValueError(f"variant() can change only {list(SCORE_SETTINGS)}; got {sorted(unknown)}")
+        if x_reference is not None:
+            x_reference = self._check_input(x_reference)
         clone = type(self)(method=method or self.method, **{**self.get_params(), **score_settings})
         clone.distribute = self.distribute
         for name in ("image_shape_", "history_", "spread_ratio_", *self._fitted_networks):
@@ -306,6 +320,15 @@ class _AttentionDetector(KerasDetector):
         same_pass = all(score_settings.get(k, getattr(self, k)) == getattr(self, k) for k in SCORE_SETTINGS[1:])
         if same_pass and clone._scoring_networks() == self._scoring_networks():
             clone._parts_fn = self._parts_fn  # same networks and attention: share the traced pass
+        if x_reference is not None:
+            clone.spread_ratio_ = clone._spread_ratio(x_reference)
+        elif not same_pass and clone.method in BETA_METHODS and clone._beta_in_use() > 0:
+            logger.warning(
+                "variant(%s): beta=%g is in the spread units of the fit-time attention term, not of this "
+                "variant's; pass x_reference (normal images) to re-measure the spread ratio",
+                ", ".join(f"{k}={v!r}" for k, v in score_settings.items()),
+                clone._beta_in_use(),
+            )
         return clone
 
     @abc.abstractmethod

@@ -7,6 +7,8 @@ reused by every detector:
 * :func:`pixel_residual_score` — AnoVAE / AnoVAEGAN: ``mean (x - x̂)²``.
 * :func:`attention_weighted_residual` — ``||c ⊙ (x - x̂)||² / ||c||²``.
 * :func:`ada_score` — ADA: the weighted residual ``- β · D(x)``.
+* :func:`rescale_beta` — the ADA score at another β, from its scores at one
+  β and at β = 0 ("CAM only") of the same model.
 
 Pixel sums are taken as means over channels (so grayscale and RGB images
 share a scale); the weighted residual is a weighted mean of the per-pixel
@@ -66,3 +68,20 @@ def ada_score(
     """
     probability = tf.reshape(tf.convert_to_tensor(normal_probability, tf.float32), (-1,))
     return attention_weighted_residual(images, reconstructions, attention) - float(beta) * probability
+
+
+def rescale_beta(ada_scores: np.ndarray, cam_only_scores: np.ndarray, beta_from: float, beta_to: float) -> np.ndarray:
+    """ADA scores at ``beta_to`` from the same model's scores at ``beta_from`` and at β = 0, shape ``(N,)``.
+
+    ``ada - cam_only = -β_from · D(x)`` (same attention term, same spread
+    ratio), so ``cam_only + (beta_to / beta_from) · (ada - cam_only)`` is
+    exactly the score at ``beta_to``: a stored evaluation can be read at
+    another β without retraining. ``beta_from`` must be > 0.
+    """
+    if not beta_from > 0:
+        raise ValueError(f"beta_from must be > 0 (at 0 the scores carry no trace of D); got {beta_from!r}")
+    ada = np.asarray(ada_scores, np.float64)
+    cam_only = np.asarray(cam_only_scores, np.float64)
+    if ada.shape != cam_only.shape:
+        raise ValueError(f"ada_scores and cam_only_scores must have one shape; got {ada.shape} and {cam_only.shape}")
+    return cam_only + (float(beta_to) / float(beta_from)) * (ada - cam_only)

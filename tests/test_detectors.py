@@ -196,3 +196,13 @@ def test_detectors_pickled_before_the_move_into_families_still_load(tiny_split, 
     loaded = load_detector(tmp_path / "old.pkl")
     assert type(loaded) is type(knn)
     np.testing.assert_allclose(loaded.score_samples(tiny_split.x_test[:16]), knn.score_samples(tiny_split.x_test[:16]))
+
+
+def test_stored_scores_can_be_read_at_another_beta(trained_ada, tiny_split):
+    """The identity behind scripts/rescore_beta.py, on a real detector's own variants."""
+    from adda_keras.scoring import rescale_beta
+
+    x = tiny_split.x_test[:40]
+    ada, cam_only = trained_ada.score_samples(x), trained_ada.variant("ada-cam-only").score_samples(x)
+    expected = trained_ada.variant(beta=0.5).score_samples(x)
+    np.testing.assert_allclose(rescale_beta(ada, cam_only, trained_ada.beta, 0.5), expected, rtol=1e-4, atol=1e-5)

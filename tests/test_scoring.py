@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from adda_keras.scoring import ada_score, attention_weighted_residual, pixel_residual_score
+from adda_keras.scoring import ada_score, attention_weighted_residual, pixel_residual_score, rescale_beta
 
 unit = st.floats(0.0, 1.0, allow_nan=False, width=32)
 
@@ -79,3 +80,20 @@ def test_attention_on_the_only_differing_pixel_gives_its_residual():
     c[0, 1, 2] = 1.0
     assert abs(float(attention_weighted_residual(x, x_hat, c)[0]) - 0.25) < 1e-6
     assert abs(float(ada_score(x, x_hat, c, np.array([1.0]), 0.2)[0]) - 0.05) < 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches(), st.floats(0.05, 5.0))
+def test_rescale_beta_gives_the_score_at_the_other_beta(batch, beta_from):
+    x, x_hat, c, d, beta_to = batch
+    at_from = ada_score(x, x_hat, c, d, beta_from).numpy()
+    cam_only = ada_score(x, x_hat, c, d, 0.0).numpy()
+    expected = ada_score(x, x_hat, c, d, beta_to).numpy()
+    np.testing.assert_allclose(rescale_beta(at_from, cam_only, beta_from, beta_to), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_rescale_beta_refuses_what_it_cannot_undo():
+    with pytest.raises(ValueError, match="beta_from must be > 0"):
+        rescale_beta(np.zeros(3), np.zeros(3), 0.0, 0.5)
+    with pytest.raises(ValueError, match="one shape"):
+        rescale_beta(np.zeros(3), np.zeros(4), 0.2, 0.5)

@@ -110,3 +110,38 @@ def test_the_committed_readme_holds_the_committed_summary() -> None:
     summary = (ROOT / "results" / "quick" / "summary.md").read_text(encoding="utf-8").split("\n", 2)[2].strip()
     block = readme.split(summarise.README_BEGIN)[1].split(summarise.README_END)[0].strip()
     assert block == summary, "README.md's results differ from results/quick/summary.md: run summarise_results.py"
+
+
+def _load_rescore() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("rescore_beta", ROOT / "scripts" / "rescore_beta.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rescore_beta_reads_ada_at_another_beta_from_stored_scores(tmp_path: Path) -> None:
+    import numpy as np
+
+    rescore = _load_rescore()
+    units = tmp_path / "quick" / "table1-noisy" / "units"
+    units.mkdir(parents=True)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    attention_term = np.array([0.10, 0.20, 0.30, 0.15, 0.25, 0.35])
+    d_of_x = np.array([0.9, 0.9, 0.9, 0.1, 0.1, 0.1])  # D separates perfectly, the attention term does not
+    for digit in (0, 1):
+        fingerprint = {"digit": digit, "seed": 0, "detectors": {"ada": {"beta": 0.2}}}
+        (units / f"digit{digit}-seed0.json").write_text(json.dumps({"fingerprint": fingerprint, "rows": []}))
+        np.savez(
+            units / f"digit{digit}-seed0.npz",
+            y_test=labels,
+            ada=attention_term - 0.02 * d_of_x,  # β_eff 0.02 at β 0.2
+            **{"ada-cam-only": attention_term, "anovaegan": attention_term, "knn": attention_term},
+        )
+    rescore.main(["--beta", "2", "--results", str(tmp_path)])
+    table = (tmp_path / "quick" / "beta2.md").read_text()
+    # at β 0.2 the D term is too weak to reorder (AUROC 6/9 = 0.667); at β 2 (β_eff 0.2) it separates fully
+    assert "| noise strength 1 (tuned), seed 0 (`table1-noisy`) | 2 | 0.667 (β 0.2) | 1.000 | 0.667 | 0.667 |" in table
+    assert "+0.333 | 2 of 2 |" in table
+    with pytest.raises(SystemExit, match="no Table 1 units"):
+        rescore.main(["--beta", "0.5", "--results", str(tmp_path / "empty")])

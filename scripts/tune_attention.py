@@ -67,6 +67,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "spectral-norm-instance-noise-0.1": {"spectral_norm": True, "instance_noise": 0.1},
     "diff-augment": {"diff_augment": True},
     "spectral-norm-diff-augment": {"spectral_norm": True, "diff_augment": True},
+    "equilibrium": {"equilibrium": True},
+    "spectral-norm-equilibrium": {"spectral_norm": True, "equilibrium": True},
 }
 #: score settings compared on every trained model (they need no retraining)
 SCORES: dict[str, tuple[str, dict[str, Any]]] = {

@@ -108,12 +108,12 @@ def test_fingerprint_covers_detector_parameters():
 
 
 def test_units_stored_before_an_option_existed_are_reused_at_its_neutral_value(tmp_path):
-    """Regression: adding ``diff_augment`` (default off) must not make every stored VAEGAN result stale."""
+    """Regression: adding ``diff_augment``, ``equilibrium`` (off) must not make every stored VAEGAN result stale."""
     config = make_config(1, "tiny", digits=[3], methods=["ada", "knn"], output_dir=str(tmp_path))
     current = unit_fingerprint(config, 3, 0)
     assert current["detectors"]["ada"]["diff_augment"] is False
     stored = json.loads(json.dumps(current))
-    del stored["detectors"]["ada"]["diff_augment"]
+    del stored["detectors"]["ada"]["diff_augment"], stored["detectors"]["ada"]["equilibrium"]
     unit = tmp_path / "tiny" / "table1-noisy" / "units" / "digit3-seed0.json"
     unit.parent.mkdir(parents=True)
     unit.write_text(json.dumps({"fingerprint": stored, "rows": []}))

@@ -65,6 +65,7 @@ VAEGAN_DEFAULTS: dict[str, Any] = {
     "instance_noise": 0.0,
     "residual_swap": False,
     "diff_augment": False,
+    "equilibrium": False,
     "upsampling": "resize",
     "discriminator_downsampling": 1,
     "spectral_norm": True,
@@ -155,7 +156,8 @@ def check_vaegan_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
     Loss weights and ``instance_noise`` must be finite and >= 0,
     ``upsampling`` one of :data:`~adda_keras.models.networks.UPSAMPLING_MODES`,
-    ``discriminator_downsampling`` 0, 1 or 2; ``spectral_norm``, ``residual_swap`` and ``diff_augment`` bools.
+    ``discriminator_downsampling`` 0, 1 or 2; ``spectral_norm``, ``residual_swap``, ``diff_augment`` and
+    ``equilibrium`` bools.
     """
     checked = dict(settings)
     for name in ("kl_weight", "feature_weight", "pixel_weight", "gamma", "adversarial_weight", "instance_noise"):
@@ -170,7 +172,7 @@ def check_vaegan_settings(settings: dict[str, Any]) -> dict[str, Any]:
     if isinstance(downsampling, bool) or downsampling not in (0, 1, 2):
         raise ValueError(f"discriminator_downsampling must be 0, 1 or 2; got {downsampling!r}")
     checked["discriminator_downsampling"] = int(downsampling)
-    for name in ("spectral_norm", "residual_swap", "diff_augment"):
+    for name in ("spectral_norm", "residual_swap", "diff_augment", "equilibrium"):
         if not isinstance(checked[name], (bool, np.bool_)):
             raise ValueError(f"{name} must be True or False; got {checked[name]!r}")
         checked[name] = bool(checked[name])
@@ -414,8 +416,8 @@ class VAEGANDetector(_AttentionDetector):
     in the paper; ``"input"``: ``CAM(x)`` alone).
     The VAEGAN (defaults in :data:`VAEGAN_DEFAULTS`, chosen on validation
     data): loss weights ``kl_weight``, ``feature_weight``, ``pixel_weight``,
-    ``gamma``, ``adversarial_weight``, ``instance_noise``, ``residual_swap``
-    and ``diff_augment`` (see
+    ``gamma``, ``adversarial_weight``, ``instance_noise``, ``residual_swap``,
+    ``diff_augment`` and ``equilibrium`` (see
     :class:`~adda_keras.models.vaegan.VAEGAN`); the decoder's ``upsampling``,
     the discriminator's ``discriminator_downsampling`` (strided layers: 1
     gives a 14x14 CAM on 28x28 images) and ``spectral_norm``.

@@ -14,6 +14,7 @@ paper's ``D_ano``; one trained on normal images only is ``D_G``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,10 @@ from adda_keras.models.base import (
     sum_squared_error,
 )
 from adda_keras.models.networks import build_decoder, build_discriminator, build_encoder
+
+#: Larsen et al.'s equilibrium gating (their code's values): the binary cross-entropy a balanced discriminator
+#: has on reals and on fakes, and how far from it a loss may drift before an update is skipped
+EQUILIBRIUM, MARGIN = 0.68, 0.35
 
 
 @keras.saving.register_keras_serializable(package="adda_keras")
@@ -68,6 +73,12 @@ class VAEGAN(AdversarialModelBase):
             cues of position and local texture that only reals or only
             fakes carry stop paying; the generator's gradients pass through
             the transformation.
+        equilibrium: if true, Larsen et al.'s equilibrium gating: the
+            discriminator skips its update while it is too good (its loss
+            on reals or on fakes below ``EQUILIBRIUM - MARGIN``), and the
+            decoder drops its adversarial term while the discriminator is
+            too poor (a loss above ``EQUILIBRIUM + MARGIN``); when both
+            would stop, both train. Single-device training only.
         seed: seed of the latent noise.
     """
 
@@ -81,6 +92,7 @@ class VAEGAN(AdversarialModelBase):
         "instance_noise",
         "residual_swap",
         "diff_augment",
+        "equilibrium",
     )
     tracker_names = ("loss_prior", "loss_pixel", "loss_feature", "loss_generator", "loss_discriminator", "d_real")
 
@@ -97,6 +109,7 @@ class VAEGAN(AdversarialModelBase):
         instance_noise: float = 0.0,
         residual_swap: bool = False,
         diff_augment: bool = False,
+        equilibrium: bool = False,
         seed: int | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -113,6 +126,7 @@ class VAEGAN(AdversarialModelBase):
         self.instance_noise = float(instance_noise)
         self.residual_swap = bool(residual_swap)
         self.diff_augment = bool(diff_augment)
+        self.equilibrium = bool(equilibrium)
         self.latent_dim = int(decoder.inputs[0].shape[-1])
 
     @classmethod
@@ -186,8 +200,12 @@ class VAEGAN(AdversarialModelBase):
             reconstruction = self.pixel_weight * pixel + self.feature_weight * feature
             generator = tf.reduce_mean(binary_cross_entropy(1.0, logit_rec) + binary_cross_entropy(1.0, logit_sample))
 
+            train_discriminator, train_decoder = self._equilibrium_gates(logit_real, logit_rec, logit_sample)
             encoder_loss = self.kl_weight * prior + reconstruction
-            decoder_loss = self.gamma * reconstruction + self.adversarial_weight * generator
+            adversarial = self.adversarial_weight * generator
+            if self.equilibrium:
+                adversarial = adversarial * tf.cast(train_decoder, adversarial.dtype)
+            decoder_loss = self.gamma * reconstruction + adversarial
             discriminator_terms = (
                 binary_cross_entropy(1.0, logit_real)
                 + binary_cross_entropy(0.0, logit_rec)
@@ -202,7 +220,11 @@ class VAEGAN(AdversarialModelBase):
 
         self._apply(tape, encoder_loss, "encoder")
         self._apply(tape, decoder_loss, "decoder")
-        self._apply(tape, discriminator_loss, "discriminator")
+        if self.equilibrium:
+            update = functools.partial(self._apply_and_confirm, tape, discriminator_loss, "discriminator")
+            tf.cond(train_discriminator, update, lambda: tf.constant(False))
+        else:
+            self._apply(tape, discriminator_loss, "discriminator")
         del tape
         return self._record(
             {
@@ -214,6 +236,28 @@ class VAEGAN(AdversarialModelBase):
                 "d_real": tf.reduce_mean(tf.sigmoid(logit_real)),
             }
         )
+
+    def _apply_and_confirm(self, tape: tf.GradientTape, loss: tf.Tensor, network_name: str) -> tf.Tensor:
+        self._apply(tape, loss, network_name)
+        return tf.constant(True)
+
+    def _equilibrium_gates(
+        self, logit_real: tf.Tensor, logit_rec: tf.Tensor, logit_sample: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """Whether the discriminator and the decoder's adversarial term train this step (both, without gating)."""
+        if not self.equilibrium:
+            return tf.constant(True), tf.constant(True)
+        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            raise ValueError("equilibrium gating decides per device; train it on one device (distribute=None)")
+        loss_on_reals = tf.reduce_mean(binary_cross_entropy(1.0, logit_real))
+        loss_on_fakes = 0.5 * tf.reduce_mean(
+            binary_cross_entropy(0.0, logit_rec) + binary_cross_entropy(0.0, logit_sample)
+        )
+        too_good = (loss_on_reals < EQUILIBRIUM - MARGIN) | (loss_on_fakes < EQUILIBRIUM - MARGIN)
+        too_poor = (loss_on_reals > EQUILIBRIUM + MARGIN) | (loss_on_fakes > EQUILIBRIUM + MARGIN)
+        train_discriminator, train_decoder = tf.logical_not(too_good), tf.logical_not(too_poor)
+        neither = tf.logical_not(train_discriminator | train_decoder)
+        return train_discriminator | neither, train_decoder | neither
 
     def _noisy(self, images: tf.Tensor) -> tf.Tensor:
         """``images`` plus instance noise for the discriminator (unchanged when it is off)."""

@@ -1,4 +1,4 @@
-"""DiffAugment: shifts and cutouts that are the same across the tensors of one call, and differentiable."""
+"""VAEGAN options beyond the defaults: DiffAugment (same view per row, differentiable) and equilibrium gating."""
 
 from __future__ import annotations
 
@@ -70,3 +70,38 @@ def test_a_vaegan_with_diff_augment_trains(tiny_split) -> None:
     history = model.fit(tiny_split.x_train[:64], batch_size=32, epochs=2, verbose=0)
     assert all(np.isfinite(values).all() for values in history.history.values())
     assert model.get_config()["diff_augment"] is True
+
+
+def _logits_with_loss(real_loss: float, fake_loss: float) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Logits whose binary cross-entropy is ``real_loss`` on reals and ``fake_loss`` on both kinds of fakes."""
+    real = tf.fill((4, 1), float(np.log(1 / (np.exp(real_loss) - 1))))  # -log sigmoid(l) = loss
+    fake = tf.fill((4, 1), float(-np.log(1 / (np.exp(fake_loss) - 1))))  # -log(1 - sigmoid(l)) = loss
+    return real, fake, fake
+
+
+@pytest.mark.parametrize(
+    ("real_loss", "fake_loss", "discriminator", "decoder"),
+    [
+        (0.68, 0.68, True, True),  # balanced: both train
+        (0.10, 0.68, False, True),  # D too good on reals: it pauses
+        (0.68, 1.20, True, False),  # D too poor on fakes: the decoder's adversarial term pauses
+        (0.10, 1.20, True, True),  # both would pause: both train
+    ],
+)
+def test_equilibrium_gates_follow_larsen(real_loss, fake_loss, discriminator, decoder) -> None:
+    model = VAEGAN.build_default((28, 28, 1), seed=0, equilibrium=True)
+    gates = model._equilibrium_gates(*_logits_with_loss(real_loss, fake_loss))
+    assert (bool(gates[0]), bool(gates[1])) == (discriminator, decoder)
+    plain = VAEGAN.build_default((28, 28, 1), seed=0)
+    assert [bool(g) for g in plain._equilibrium_gates(*_logits_with_loss(0.1, 1.2))] == [True, True]
+
+
+def test_a_vaegan_with_equilibrium_gating_trains_and_keeps_the_setting(tiny_split) -> None:
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = VAEGAN.build_default((28, 28, 1), seed=0, equilibrium=True)
+    model.compile()
+    history = model.fit(tiny_split.x_train[:64], batch_size=32, epochs=2, verbose=0)
+    assert all(np.isfinite(values).all() for values in history.history.values())
+    assert VAEGAN.from_config(model.get_config()).equilibrium is True

@@ -15,15 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CLASSICAL = ("isolation-forest", "ocsvm", "pca", "knn")
 
 
-def _load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("summarise_results", ROOT / "scripts" / "summarise_results.py")
+def _load_script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
 
-summarise = _load_script()
+summarise = _load_script("summarise_results")
 
 
 def _write_table1(folder: Path, aurocs: dict[str, list[float]], seed: int = 0) -> None:
@@ -112,18 +112,10 @@ def test_the_committed_readme_holds_the_committed_summary() -> None:
     assert block == summary, "README.md's results differ from results/quick/summary.md: run summarise_results.py"
 
 
-def _load_rescore() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("rescore_beta", ROOT / "scripts" / "rescore_beta.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_rescore_beta_reads_ada_at_another_beta_from_stored_scores(tmp_path: Path) -> None:
     import numpy as np
 
-    rescore = _load_rescore()
+    rescore = _load_script("rescore_beta")
     units = tmp_path / "quick" / "table1-noisy" / "units"
     units.mkdir(parents=True)
     labels = np.array([0, 0, 0, 1, 1, 1])

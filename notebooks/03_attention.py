@@ -31,7 +31,7 @@
 # - how much of the attention falls on background noise;
 # - how the attention forms during training, recorded by a Keras callback (`AttentionHistory`).
 #
-# **Run time:** 4 min measured on a busy 2-core CPU (default mode); on a GPU: not measured.
+# **Run time:** about 1.5 min measured on an idle 2-core CPU (default mode); on a GPU: not measured.
 # Other training jobs shared the two cores during that run; an idle machine is faster.
 # On Colab: Runtime → Change runtime type → GPU.
 

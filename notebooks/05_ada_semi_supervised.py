@@ -31,7 +31,7 @@
 #   CNN-regression baseline;
 # - AUROC per anomaly digit: what each method gains on the known mode and keeps on the unknown ones.
 #
-# **Run time:** 10 min measured on a busy 2-core CPU (default mode); on a GPU: not measured.
+# **Run time:** about 3 min measured on an idle 2-core CPU (default mode); on a GPU: not measured.
 # Other training jobs shared the two cores during that run; an idle machine is faster.
 # On Colab: Runtime → Change runtime type → GPU.
 

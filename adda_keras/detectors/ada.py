@@ -71,9 +71,10 @@ VAEGAN_DEFAULTS: dict[str, Any] = {
     "spectral_norm": True,
 }
 #: The score settings, chosen on the same validation data among attention
-#: normalisations, attention sources, floors and β (``results/attention_scoring.md``).
+#: normalisations, attention sources, floors and β, with β re-measured in the
+#: units of each attention setting (``results/tuning_rerun/``).
 SCORE_DEFAULTS: dict[str, Any] = {
-    "beta": 0.2,
+    "beta": 0.5,
     "attention": "cam",
     "normalisation": "absmax",
     "attention_floor": 0.5,
@@ -403,7 +404,7 @@ class VAEGANDetector(_AttentionDetector):
         **params: the settings below, all optional.
 
     Settings of the score (defaults in :data:`SCORE_DEFAULTS`, chosen on
-    validation data): ``beta`` (0.2), the weight of ``D(x)`` in units of
+    validation data): ``beta`` (0.5), the weight of ``D(x)`` in units of
     the two terms' spread on normal validation images (see the module
     docstring; ``beta_effective_`` is the raw weight applied); ``attention``
     (``"cam"`` or ``"grad-cam"``); ``normalisation`` (``"absmax"``: evidence

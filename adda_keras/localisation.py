@@ -145,15 +145,26 @@ def not_normal_grad_cam(discriminator: Any, images: np.ndarray, batch_size: int 
     return np.concatenate(maps)
 
 
-def vaegan_maps(detector: Any, images: np.ndarray, floors: Sequence[float]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def vaegan_maps(
+    detector: Any, images: np.ndarray, floors: Sequence[float], x_reference: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Maps and image scores of one fitted ``ada`` detector: ``{name: (maps (N, H, W), scores (N,))}``.
 
     Names: ``ada`` (no attention floor, as in the paper), ``residual``,
     ``attention`` (``c`` without floor), ``grad-cam`` and ``ada-floor=<f>``
     for every floor of ``floors``; all from the detector's own passes
     (``predict``, ``variant``, ``explain``) with its other score settings.
+
+    Args:
+        detector: a fitted ``ada`` detector.
+        images: the images to map, ``(N, H, W, C)`` in [0, 1].
+        floors: the attention floors to score with, besides the paper's 0.
+        x_reference: normal images (the ``x_val`` of ``fit``) on which β's
+            spread ratio is measured again for every floor, so that the image
+            scores of all floors use the same β (see ``variant``); the maps
+            do not depend on it.
     """
-    paper = detector.variant(attention_floor=0.0)
+    paper = detector.variant(attention_floor=0.0, x_reference=x_reference)
     ada = paper.predict(images)
     residual = detector.variant("anovaegan").predict(images)
     attention = paper.explain(images)["attention"]
@@ -165,7 +176,7 @@ def vaegan_maps(detector: Any, images: np.ndarray, floors: Sequence[float]) -> d
         "grad-cam": (grad, grad.max(axis=(1, 2))),
     }
     for floor in floors:
-        floored = detector.variant(attention_floor=float(floor)).predict(images)
+        floored = detector.variant(attention_floor=float(floor), x_reference=x_reference).predict(images)
         out[f"ada-floor={floor:g}"] = (floored.maps, floored.scores)
     return out
 

@@ -158,12 +158,12 @@ n_train = pick(len(split.x_train), 128)
 ada = make_detector("ada", epochs=EPOCHS, seed=0).fit(split.x_train[:n_train], x_val=split.x_val)
 knn = PatchKNN(patch_size=5, radius=2).fit(split.x_train[:n_train])
 
-val_maps = vaegan_maps(ada, val.images, FLOOR_GRID)
+val_maps = vaegan_maps(ada, val.images, FLOOR_GRID, x_reference=split.x_val)
 floor_aupro = {floor: round(float(aupro(val.masks, val_maps[f"ada-floor={floor:g}"][0])), 3) for floor in FLOOR_GRID}
 floor = max(floor_aupro, key=floor_aupro.get)
 print("validation AUPRO per floor:", floor_aupro, "-> floor", floor)
 
-test_maps = vaegan_maps(ada, test.images, [floor])
+test_maps = vaegan_maps(ada, test.images, [floor], x_reference=split.x_val)
 test_maps["ada-floor"] = test_maps.pop(f"ada-floor={floor:g}")
 test_maps["patch-knn"] = (knn.anomaly_map(test.images), None)
 

@@ -28,6 +28,7 @@ from adda_keras.experiments.reproduce import (
     LABELS,
     PAPER_TABLE1_MEAN,
     PAPER_TABLE3_MEAN,
+    ROBUSTNESS_RUNS,
     TABLE1_METHODS,
     TABLE3_METHODS,
 )
@@ -65,13 +66,6 @@ def named_digits(digits: list[int]) -> str:
 
 #: the detectors of the three-seed and robustness tables
 FOCUS = ("anovaegan", "ada", "knn")
-#: robustness runs: folder suffix -> what changed
-ROBUSTNESS = {
-    "": "noise strength 1 (tuned)",
-    "-s0.5": "noise strength 0.5",
-    "-s2": "noise strength 2",
-    "-nseed7": "noise seed 7 (never used in tuning)",
-}
 
 
 def _met(ok: bool) -> str:
@@ -160,8 +154,8 @@ def seeds_table(noisy: list[dict[str, str]], extra: list[dict[str, str]]) -> lis
 
 def robustness_table(root: Path, noisy: list[dict[str, str]]) -> list[str]:
     """The chosen setting, unchanged, at other noise strengths and an unseen noise seed."""
-    runs = {suffix: (noisy if not suffix else load(root / f"table1-noisy{suffix}")) for suffix in ROBUSTNESS}
-    if not any(runs[s] for s in ROBUSTNESS if s):
+    runs = {suffix: (noisy if not suffix else load(root / f"table1-noisy{suffix}")) for suffix in ROBUSTNESS_RUNS}
+    if not any(runs[s] for s in ROBUSTNESS_RUNS if s):
         return []
     lines = [
         "Robustness of the chosen setting (unchanged), mean AUROC over digits:",
@@ -169,7 +163,7 @@ def robustness_table(root: Path, noisy: list[dict[str, str]]) -> list[str]:
         "| noise | " + " | ".join(LABELS[m] for m in FOCUS) + " | ADA − AnoVAEGAN | ADA ahead on |",
         "|---|" + "---|" * (len(FOCUS) + 2),
     ]
-    for suffix, label in ROBUSTNESS.items():
+    for suffix, label in ROBUSTNESS_RUNS.items():
         rows = runs[suffix]
         if not rows:
             lines.append(f"| {label} | " + " | ".join("not run" for _ in FOCUS) + " | | |")

@@ -71,9 +71,10 @@ def test_patch_knn_of_a_training_image_is_zero(train, radius) -> None:
 
 def test_vaegan_maps_are_the_detectors_own(trained_ada, tiny_split) -> None:
     images = tiny_split.x_test[:12]
-    maps = vaegan_maps(trained_ada, images, floors=[0.5])
-    assert set(maps) == {"ada", "residual", "attention", "grad-cam", "ada-floor=0.5"}
-    paper = trained_ada.variant(attention_floor=0.0)
+    reference = tiny_split.x_val[:64]
+    maps = vaegan_maps(trained_ada, images, floors=[0.5, 2.0], x_reference=reference)
+    assert set(maps) == {"ada", "residual", "attention", "grad-cam", "ada-floor=0.5", "ada-floor=2"}
+    paper = trained_ada.variant(attention_floor=0.0, x_reference=reference)
     assert np.allclose(maps["ada"][0], paper.anomaly_map(images), atol=1e-6)
     parts = paper.explain(images)
     residual = np.mean((images - parts["reconstruction"]) ** 2, axis=-1)
@@ -81,6 +82,10 @@ def test_vaegan_maps_are_the_detectors_own(trained_ada, tiny_split) -> None:
     assert np.allclose(maps["attention"][0], parts["attention"])
     floored = trained_ada.variant(attention_floor=0.5)
     assert np.allclose(maps["ada-floor=0.5"][1], floored.score_samples(images), atol=1e-6)
+    # regression: every floor's image score uses β in its own units (re-measured on the reference images)
+    wide = trained_ada.variant(attention_floor=2.0, x_reference=reference)
+    assert np.allclose(maps["ada-floor=2"][1], wide.score_samples(images), atol=1e-6)
+    assert maps["ada"][1] == pytest.approx(paper.score_samples(images), abs=1e-6)
     grad = not_normal_grad_cam(trained_ada.model_.discriminator, images)
     assert grad.shape == images.shape[:3] and 0 <= grad.min() and grad.max() <= 1 + 1e-6
 

@@ -133,7 +133,7 @@ def test_rescore_beta_reads_ada_at_another_beta_from_stored_scores(tmp_path: Pat
     rescore.main(["--beta", "2", "--results", str(tmp_path)])
     table = (tmp_path / "quick" / "beta2.md").read_text()
     # at β 0.2 the D term is too weak to reorder (AUROC 6/9 = 0.667); at β 2 (β_eff 0.2) it separates fully
-    assert "| noise strength 1 (tuned), seed 0 (`table1-noisy`) | 2 | 0.667 (β 0.2) | 1.000 | 0.667 | 0.667 |" in table
+    assert "| noise strength 1 (tuned) (`table1-noisy`) | 2 | 0.667 (β 0.2) | 1.000 | 0.667 | 0.667 |" in table
     assert "+0.333 | 2 of 2 |" in table
     with pytest.raises(SystemExit, match="no Table 1 units"):
         rescore.main(["--beta", "0.5", "--results", str(tmp_path / "empty")])

@@ -243,7 +243,7 @@ def run_unit(
     train_seconds = time.perf_counter() - started
 
     # -- choose every setting on validation defects (AUPRO over all kinds) --
-    val_maps = vaegan_maps(detector, data.val.images, FLOOR_GRID)
+    val_maps = vaegan_maps(detector, data.val.images, FLOOR_GRID, x_reference=data.x_val_normal)
     knn = {radius: PatchKNN(radius=radius, seed=seed).fit(data.x_train) for radius in RADIUS_GRID}
     for radius, model in knn.items():
         val_maps[f"patch-knn={radius}"] = (model.anomaly_map(data.val.images), None)
@@ -270,7 +270,7 @@ def run_unit(
         sigmas[method] = float(_choose(selection[f"sigma {method}"]))
 
     # -- score the test defects with the chosen settings --
-    test_maps = vaegan_maps(detector, data.test.images, [floor])
+    test_maps = vaegan_maps(detector, data.test.images, [floor], x_reference=data.x_val_normal)
     test_maps["patch-knn"] = (knn[radius].anomaly_map(data.test.images), None)
     test_maps["ada-floor"] = test_maps.pop(f"ada-floor={floor:g}")
     rows = []

@@ -106,6 +106,14 @@ PAPER_TABLE3 = {
     "ada-semi": (0.93, 0.94, 0.95, 0.95, 0.95),
 }
 PAPER_TABLE3_MEAN = {"ada": 0.738, "cnn-regression": 0.932, "ada-cam-ano": 0.768, "ada-semi": 0.945}
+#: Table 1's robustness runs (``make reproduce-quick``): suffix of the
+#: ``table1-noisy`` folder (:attr:`ReproduceConfig.table_name`) -> what changed
+ROBUSTNESS_RUNS = {
+    "": "noise strength 1 (tuned)",
+    "-s0.5": "noise strength 0.5",
+    "-s2": "noise strength 2",
+    "-nseed7": "noise seed 7 (never used in tuning)",
+}
 
 
 @dataclass(frozen=True)

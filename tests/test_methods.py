@@ -204,6 +204,11 @@ def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
         from adda_keras import make_detector
         from adda_keras.training import resolve_strategy
         assert resolve_strategy("mirrored").num_replicas_in_sync == 2
+        try:  # regression: refused at construction, not at the first traced training step
+            make_detector("ada", equilibrium=True, distribute="mirrored")
+            raise AssertionError("equilibrium on two devices was accepted")
+        except ValueError as error:
+            assert "equilibrium" in str(error), error
         x = np.random.default_rng(0).random((64, 28, 28, 1), dtype=np.float32) * 0.5
         detector = make_detector("ada", epochs=2, batch_size=16, distribute="mirrored").fit(x)
         scores = detector.score_samples(x[:8])

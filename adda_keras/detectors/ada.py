@@ -46,6 +46,7 @@ from adda_keras.evaluation import auroc
 from adda_keras.models.networks import UPSAMPLING_MODES
 from adda_keras.models.vaegan import VAEGAN
 from adda_keras.scoring import ada_score, attention_weighted_residual, squared_residual
+from adda_keras.training import resolve_strategy
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +213,11 @@ class _AttentionDetector(KerasDetector):
         self.attention_floor = float(attention_floor)
         #: the VAEGAN's architecture and loss settings (keys of :data:`VAEGAN_DEFAULTS`)
         self.vaegan_settings = check_vaegan_settings(vaegan_settings)
+        if self.vaegan_settings["equilibrium"] and resolve_strategy(self.distribute).num_replicas_in_sync > 1:
+            raise ValueError(
+                "equilibrium gating decides per device, so it cannot train on several devices: "
+                "use distribute=None with equilibrium=True"
+            )
         #: std(attention term) / std(D term) on normal validation images, measured at fit time
         self.spread_ratio_: float | None = None
         self._parts_fn: PartsFn | None = None

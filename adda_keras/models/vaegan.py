@@ -127,6 +127,8 @@ class VAEGAN(AdversarialModelBase):
         self.residual_swap = bool(residual_swap)
         self.diff_augment = bool(diff_augment)
         self.equilibrium = bool(equilibrium)
+        if self.equilibrium and tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            raise ValueError("equilibrium gating decides per device; build and train it on one device")
         self.latent_dim = int(decoder.inputs[0].shape[-1])
 
     @classmethod
@@ -247,8 +249,6 @@ class VAEGAN(AdversarialModelBase):
         """Whether the discriminator and the decoder's adversarial term train this step (both, without gating)."""
         if not self.equilibrium:
             return tf.constant(True), tf.constant(True)
-        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
-            raise ValueError("equilibrium gating decides per device; train it on one device (distribute=None)")
         loss_on_reals = tf.reduce_mean(binary_cross_entropy(1.0, logit_real))
         loss_on_fakes = 0.5 * tf.reduce_mean(
             binary_cross_entropy(0.0, logit_rec) + binary_cross_entropy(0.0, logit_sample)

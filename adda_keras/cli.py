@@ -63,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--noise-strength", type=float, default=1.0, help="background noise strength, 0 = clean")
     demo.add_argument("--epochs", type=_positive_int, default=30, help="training epochs (default 30)")
     demo.add_argument(
-        "--beta", type=float, default=0.2, help="weight of D(x) in the ADA score, spread units (default 0.2)"
+        "--beta", type=float, help="weight of D(x) in the ADA score, spread units (default: the library's, 0.5)"
     )
-    demo.add_argument("--attention", choices=("cam", "grad-cam"), default="cam")
+    demo.add_argument("--attention", choices=("cam", "grad-cam"), help="attention method (default: the library's, cam)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--output", default="outputs/demo", help="output folder (default outputs/demo)")
 
@@ -214,15 +214,15 @@ def _run(args: argparse.Namespace) -> None:
 
         print(score_paths(ScoreConfig(args.model, args.paths, args.out, args.maps, args.threshold)).summary())
     if args.command == "demo":
+        score_settings = {name: value for name in ("beta", "attention") if (value := getattr(args, name)) is not None}
         config = DemoConfig(
             digit=args.digit,
             source=args.source,
             noise_strength=args.noise_strength,
             epochs=args.epochs,
-            beta=args.beta,
-            attention=args.attention,
             seed=args.seed,
             output_dir=args.output,
+            **score_settings,  # unset: DemoConfig's defaults, which are the library's
         )
         result = run_demo(config, verbose="auto" if args.verbose else 0)
         print(result.table())

@@ -80,3 +80,28 @@ def test_demo_offline_names_the_network_and_the_bundled_data(tmp_path, capsys, m
     assert main(["demo", "--source", "keras", "--epochs", "1", "--output", str(tmp_path)]) == 2
     err = one_error_line(capsys)
     assert "unreachable" in err and "--source bundled" in err and time.perf_counter() - start < 10
+
+
+def test_demo_uses_the_library_score_defaults(monkeypatch, tmp_path):
+    """Regression: the command line once fixed ``--beta`` at 0.2 while the library's default moved to 0.5."""
+    from adda_keras.cli import build_parser
+    from adda_keras.detectors.ada import SCORE_DEFAULTS
+    from adda_keras.experiments import demo
+
+    seen = {}
+
+    def fake_run_demo(config, verbose=0):  # stops before training: only the settings are under test
+        seen["config"] = config
+        raise SystemExit(0)
+
+    monkeypatch.setattr(demo, "run_demo", fake_run_demo)
+    with pytest.raises(SystemExit):
+        main(["demo", "--epochs", "1", "--output", str(tmp_path / "out")])
+    assert seen["config"].beta == SCORE_DEFAULTS["beta"]
+    assert seen["config"].attention == SCORE_DEFAULTS["attention"]
+    with pytest.raises(SystemExit):
+        main(["demo", "--beta", "2", "--output", str(tmp_path / "out")])
+    assert seen["config"].beta == 2.0
+    demo_parser = build_parser()._subparsers._group_actions[0].choices["demo"]
+    beta_help = next(action.help for action in demo_parser._actions if action.dest == "beta")
+    assert f"{SCORE_DEFAULTS['beta']:g})" in beta_help, "the help names another default than the library's"

@@ -10,8 +10,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Self
 
 import keras
 import numpy as np
@@ -25,15 +25,25 @@ from adda_keras.validation import check_int, check_number
 
 
 class _OneClassKerasDetector(KerasDetector):
-    """Checks shared by the one-class generative baselines."""
+    """The fit shared by the one-class generative baselines: check, build, train, threshold."""
 
-    def _check_one_class(
-        self, x_train: np.ndarray, x_val: np.ndarray | None, x_known: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray | None]:
+    def _fit_one_class(
+        self,
+        build: Callable[[tuple[int, ...]], keras.Model],
+        x_train: np.ndarray,
+        x_val: np.ndarray | None,
+        x_known: np.ndarray | None,
+        callbacks: Iterable[keras.callbacks.Callback],
+        verbose: int | str,
+    ) -> Self:
+        """Train ``build(image_shape)`` on normal images as ``model_``, then fit the threshold on ``x_val``."""
         if x_known is not None:
             raise ValueError(f"{self.method!r} is a one-class detector and takes no known anomalies")
         x_train, x_val, _ = self._check_training_data(x_train, x_val)
-        return x_train, x_val
+        shape = tuple(x_train.shape[1:])
+        self.model_ = self._fit_model(lambda: build(shape), x_train, x_val, None, callbacks, verbose)
+        self.image_shape_ = shape
+        return self._threshold_after_fit(x_val)
 
 
 @register_detector("anovae")
@@ -67,19 +77,15 @@ class AnoVAEDetector(_OneClassKerasDetector):
         verbose: int | str = 0,
     ) -> AnoVAEDetector:
         """Train the VAE on normal images."""
-        x_train, x_val = self._check_one_class(x_train, x_val, x_known)
-        shape = x_train.shape[1:]
-        self.model_ = self._fit_model(
-            lambda: VAE.build_default(shape, self.latent_dim, seed=self.seed, kl_weight=self.kl_weight),
+        self._score = None
+        return self._fit_one_class(
+            lambda shape: VAE.build_default(shape, self.latent_dim, seed=self.seed, kl_weight=self.kl_weight),
             x_train,
             x_val,
-            None,
+            x_known,
             callbacks,
             verbose,
         )
-        self.image_shape_ = tuple(shape)
-        self._score = None
-        return self._threshold_after_fit(x_val)
 
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         if self._score is None:
@@ -150,14 +156,15 @@ class AnoGANDetector(_OneClassKerasDetector):
         verbose: int | str = 0,
     ) -> AnoGANDetector:
         """Train the GAN on normal images."""
-        x_train, x_val = self._check_one_class(x_train, x_val, x_known)
-        shape = x_train.shape[1:]
-        self.model_ = self._fit_model(
-            lambda: GAN.build_default(shape, self.latent_dim, seed=self.seed), x_train, x_val, None, callbacks, verbose
-        )
-        self.image_shape_ = tuple(shape)
         self._search = None
-        return self._threshold_after_fit(x_val)
+        return self._fit_one_class(
+            lambda shape: GAN.build_default(shape, self.latent_dim, seed=self.seed),
+            x_train,
+            x_val,
+            x_known,
+            callbacks,
+            verbose,
+        )
 
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         if self._search is None:

@@ -110,7 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--batch-size", type=int, default=64, help="training batch size (default 64)")
     fit.add_argument("--val-fraction", type=float, help="share of normal images held out for validation (default 0.1)")
     fit.add_argument("--val-dir", metavar="DIR", help="normal validation images of their own, instead of holding out")
-    fit.add_argument("--known-anomaly", metavar="DIR", help="folder of images of a known anomaly")
+    fit.add_argument(
+        "--known-anomaly",
+        metavar="DIR",
+        help="folder of images of a known anomaly: validation anomalies for the threshold and ada's beta "
+        "(training images for the semi-supervised methods)",
+    )
     fit.add_argument(
         "--threshold",
         choices=("fpr", "f1", "recall"),

@@ -304,7 +304,8 @@ fig = plot_roc({name: (y_test, s) for name, s in method_scores.items()}, title="
 # attention-weighted residual alone ("CAM only", β = 0) is the best score here. The default β = 0.5 was chosen on noisy
 # MNIST validation data, where `D(x)` helps; it does not transfer to every kind of image. These rows use the test
 # folder's labels, so they diagnose; they must not choose β. To choose β for your own images, keep a few labelled
-# anomalies *for validation*, compare `ada.variant(beta=b)` on them for a few `b` (0 included), and keep the best.
+# anomalies *for validation*: `ada.choose_beta(x_val, x_val_anomalies)` keeps the β of a small grid (0 included) that
+# separates them best, and `adda-keras fit --method ada --known-anomaly DIR` does the same with the images of `DIR`.
 
 # %% [markdown]
 # ## Takeaway

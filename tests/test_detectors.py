@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from adda_keras import available_detectors, load_detector, make_detector
+from adda_keras.evaluation import auroc
 from adda_keras.models import VAEGAN
 
 
@@ -206,3 +207,30 @@ def test_stored_scores_can_be_read_at_another_beta(trained_ada, tiny_split):
     ada, cam_only = trained_ada.score_samples(x), trained_ada.variant("ada-cam-only").score_samples(x)
     expected = trained_ada.variant(beta=0.5).score_samples(x)
     np.testing.assert_allclose(rescale_beta(ada, cam_only, trained_ada.beta, 0.5), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_choose_beta_keeps_the_best_validation_beta_of_the_detectors_own_score(trained_ada, tiny_split) -> None:
+    detector = trained_ada.variant()  # a copy: the session fixture stays as it is
+    x_val, anomalies = tiny_split.x_val[:64], tiny_split.x_test[tiny_split.y_test == 1][:40]
+    grid = (2.0, 0.0, 0.5, 0.5)
+    assert detector.choose_beta(x_val, anomalies, grid=grid) is detector
+    assert list(detector.beta_validation_) == [0.0, 0.5, 2.0]
+    labels = np.r_[np.zeros(len(x_val)), np.ones(len(anomalies))]
+    images = np.concatenate([x_val, anomalies])
+    for beta, value in detector.beta_validation_.items():  # the same score that variant() and predict() give
+        assert value == pytest.approx(auroc(labels, trained_ada.variant(beta=beta).score_samples(images)), abs=1e-6)
+    assert detector.beta_validation_[detector.beta] == max(detector.beta_validation_.values())
+    refitted = trained_ada.variant(beta=detector.beta).fit_threshold(x_val)
+    assert detector.threshold_ == pytest.approx(refitted.threshold_)
+
+
+def test_choose_beta_refuses_what_it_cannot_do(trained_ada, tiny_split) -> None:
+    x_val = tiny_split.x_val[:8]
+    with pytest.raises(ValueError, match="no D term"):
+        trained_ada.variant("anovaegan").choose_beta(x_val, x_val)
+    with pytest.raises(ValueError, match="grid"):
+        trained_ada.variant().choose_beta(x_val, x_val, grid=[-1.0])
+    with pytest.raises(ValueError, match="grid"):
+        trained_ada.variant().choose_beta(x_val, x_val, grid=[])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        make_detector("ada").choose_beta(x_val, x_val)

@@ -194,6 +194,12 @@ def test_known_anomalies_validate_one_class_methods_and_train_supervised_ones(
     cnn = fit_folder(FitConfig(out=str(tmp_path / "cnn.keras"), method="cnn-regression", epochs=1, verbose=0, **common))
     assert (cnn.n_known_train, cnn.n_known_val) == (3, 1)  # at least one of them validates
     assert cnn.detector.threshold_info_["n_anomalies"] == cnn.n_known_val
+    ada = fit_folder(FitConfig(out=str(tmp_path / "ada.keras"), method="ada", epochs=1, verbose=0, **common))
+    assert (ada.n_known_train, ada.n_known_val) == (0, 4)  # ada never trains on them: they choose its β
+    validation = ada.detector.beta_validation_
+    assert ada.detector.beta in validation and validation[ada.detector.beta] == max(validation.values())
+    assert f"beta {ada.detector.beta:g} chosen on the known anomalies" in ada.summary()
+    assert load_detector(tmp_path / "ada.keras").beta == ada.detector.beta  # the saved model scores with it
 
 
 def test_a_validation_folder_of_its_own(rgb_folders: Path, tmp_path: Path) -> None:

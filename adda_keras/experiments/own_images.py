@@ -104,7 +104,9 @@ class FitConfig:
         known_anomaly_dir: images of a known anomaly. Methods in
             :data:`SUPERVISED_METHODS` train on all but ``val_fraction`` of
             them; the others never train on them: they only join the
-            validation set, so that ``threshold="f1"`` or ``"recall"`` can be used.
+            validation set, so that ``threshold="f1"`` or ``"recall"`` can be
+            used, and ``ada`` chooses its β on them
+            (:meth:`~adda_keras.detectors.ada.VAEGANDetector.choose_beta`).
         threshold: ``"fpr"``, ``"f1"`` or ``"recall"`` (see
             :meth:`~adda_keras.detectors.AnomalyDetector.fit_threshold`).
         target_fpr: false-positive rate on the normal validation images, in ``(0, 1)``.
@@ -185,6 +187,10 @@ class FitReport:
             epochs = self.detector.epochs
             timing += f" ({epochs} epoch{'s' * (epochs != 1)}, {self.seconds_per_epoch:.2f} s per epoch)"
         lines.append(timing)
+        validation = getattr(self.detector, "beta_validation_", None)
+        if validation:
+            curve = ", ".join(f"{beta:g}: {value:.3f}" for beta, value in validation.items())
+            lines.append(f"beta {self.detector.beta:g} chosen on the known anomalies (validation AUROC: {curve})")
         lines.append(f"threshold {self.detector.threshold_:.6g}: {_describe_threshold(info)}")
         lines.append(f"model saved to {self.out}")
         return "\n".join(lines)
@@ -348,6 +354,8 @@ def fit_folder(config: FitConfig) -> FitReport:
         verbose=config.verbose if isinstance(detector, KerasDetector) else 0,
     )
     train_seconds = time.perf_counter() - start
+    if config.method == "ada" and known_val is not None:
+        detector.choose_beta(x_val, known_val)
     if config.threshold != "fpr" or config.target_fpr != DEFAULT_TARGET_FPR or known_val is not None:
         detector.fit_threshold(  # fit() set the default one
             x_val,

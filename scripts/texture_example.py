@@ -2,7 +2,8 @@
 
 ``write`` writes scikit-image's brick photo as image folders in the MVTec AD
 layout plus a validation folder (``train/good``, ``validation/good``,
-``test/good``, ``test/<defect>``, ``ground_truth/<defect>``; see
+``test/good``, ``test/<defect>``, ``ground_truth/<defect>``, and with
+``--n-val-defects`` labelled validation anomalies in ``validation/defects``; see
 :mod:`adda_keras.data.textures`). ``auroc``
 reads score CSVs written by ``adda-keras score`` on ``test/`` and prints
 each one's image-level AUROC (an image is normal when its folder is
@@ -58,6 +59,9 @@ def main() -> None:
     write.add_argument("--n-val", type=int, default=40, help="normal validation images (default 40)")
     write.add_argument("--n-test", type=int, default=160, help="test images, a quarter of them normal (default 160)")
     write.add_argument("--size", type=int, default=64, help="image side in pixels (default 64)")
+    write.add_argument(
+        "--n-val-defects", type=int, default=0, help="defective validation images, validation/defects (default 0)"
+    )
     write.add_argument("--seed", type=int, default=0)
     write.add_argument("--overwrite", action="store_true", help="replace the folders of an earlier run")
     read = commands.add_parser("auroc", help="image-level AUROC of score CSVs of test/")
@@ -74,6 +78,7 @@ def main() -> None:
             args.size,
             args.seed,
             args.overwrite,
+            args.n_val_defects,
         )
         print(", ".join(f"{folder}: {n}" for folder, n in counts.items()), f"images written to {args.output}")
     else:

@@ -384,3 +384,11 @@ def test_texture_folders(tmp_path: Path) -> None:
         write_texture_folders(tmp_path / "tex", n_train=6, n_test=8, size=32)
     again = write_texture_folders(tmp_path / "tex", n_train=4, n_test=4, size=32, overwrite=True)
     assert again["train/good"] == 4 and len(list((tmp_path / "tex" / "train" / "good").iterdir())) == 4
+    # labelled validation defects: a folder of their own, every other folder byte for byte as without them
+    with_defects = write_texture_folders(tmp_path / "tex2", n_train=4, n_test=4, size=32, n_val_defects=3)
+    assert with_defects == {**again, "validation/defects": 3}
+    for name in ("train/good", "validation/good", "test/good", "test/stain"):
+        for image in (tmp_path / "tex" / name).glob("*.png"):
+            assert image.read_bytes() == (tmp_path / "tex2" / name / image.name).read_bytes()
+    with pytest.raises(ValueError, match="n_val_defects"):
+        write_texture_folders(tmp_path / "tex3", n_val_defects=-1)

@@ -7,6 +7,8 @@ know::
 
     train/good/             normal crops of the photo's top half (fit trains on them)
     validation/good/        normal crops of its bottom half (fit sets the threshold on them)
+    validation/defects/     with n_val_defects: defective crops of the bottom half, labelled
+                            validation anomalies (fit --known-anomaly: ADA chooses β on them)
     test/good/              other normal crops of the bottom half
     test/<kind>/            crops with one defect each: scratch, stain, patch
     ground_truth/<kind>/    <name>_mask.png, white on the defect's pixels
@@ -59,6 +61,7 @@ def write_texture_folders(
     size: int = 64,
     seed: int = 0,
     overwrite: bool = False,
+    n_val_defects: int = 0,
 ) -> dict[str, int]:
     """Write the texture example into ``output``; return the number of images in each folder.
 
@@ -76,6 +79,10 @@ def write_texture_folders(
         overwrite: replace the ``train``, ``validation``, ``test`` and
             ``ground_truth`` folders of an earlier run; without it, a non-empty ``output``
             raises ``ValueError``.
+        n_val_defects: defective validation crops (``validation/defects``,
+            every kind in turn), drawn apart from the test crops and with
+            patches of their own; 0 writes none. They leave every other
+            folder as it is without them.
     """
     for name, value in (("normal", normal), ("foreign", foreign)):
         if value not in TEXTURES:
@@ -87,6 +94,7 @@ def write_texture_folders(
     check_int("n_test", n_test, minimum=4)
     check_int("size", size, minimum=8)
     check_seed("seed", seed)
+    check_int("n_val_defects", n_val_defects, minimum=0)
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"output must be a folder; {folder} is a file")
@@ -112,7 +120,20 @@ def write_texture_folders(
         if kind != NORMAL:
             masks = defects.masks[keep][..., None].astype(np.float32)
             _write_pngs(folder / "ground_truth" / kind, masks, [f"{n}_mask" for n in names])
+    if n_val_defects:
+        counts["validation/defects"] = _write_pngs(
+            folder / "validation" / "defects", _validation_defects(normal, foreign, n_val_defects, size, seed), "defect"
+        )
     return counts
+
+
+def _validation_defects(normal: str, foreign: str, count: int, size: int, seed: int) -> np.ndarray:
+    """``count`` defective crops of the held-out band, every kind in turn, from seeds the test set does not use."""
+    # add_texture_defects leaves a quarter of its crops normal: draw 4/3 as many and keep the defective ones
+    crops = texture_crops(normal, -(-4 * count // 3) + 4, seed + 5, band=HELD_OUT_BAND, size=size)
+    patches = texture_crops(foreign, 32, seed + 6, size=size)
+    defects = add_texture_defects(crops, patches, seed=seed + 7)
+    return defects.images[defects.kinds != NORMAL][:count]
 
 
 def _write_pngs(folder: Path, images: np.ndarray, names: str | list[str]) -> int:

@@ -69,8 +69,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--output", default="outputs/demo", help="output folder (default outputs/demo)")
 
-    reproduce = commands.add_parser("reproduce", help="reproduce the paper's Table 1 or 3 beside classical detectors")
-    reproduce.add_argument("--table", type=int, choices=(1, 3), required=True)
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="reproduce the paper's Table 1 or 3 beside classical detectors, or run a real-image benchmark",
+    )
+    target = reproduce.add_mutually_exclusive_group(required=True)
+    target.add_argument("--table", type=int, choices=(1, 3))
+    target.add_argument(
+        "--benchmark",
+        choices=("photo-digits", "textures"),
+        help="a real-image benchmark: digits over real photographs, or texture inspection (results/real_images)",
+    )
+    reproduce.add_argument(
+        "--color",
+        choices=("grayscale", "rgb"),
+        default="grayscale",
+        help="photo-digits: colour mode (default grayscale)",
+    )
     reproduce.add_argument("--preset", choices=("tiny", "quick", "paper"), default="quick")
     reproduce.add_argument("--digits", type=int, nargs="+", help="normal digits (table 1) or known anomalies (table 3)")
     reproduce.add_argument("--seeds", type=int, nargs="+", help="override the preset's seeds")
@@ -87,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--overwrite", action="store_true", help="recompute finished units that were made with other settings"
     )
-    reproduce.add_argument("--output", default="results", help="output folder (default results)")
+    reproduce.add_argument("--output", help="output folder (default results; results/real_images with --benchmark)")
 
     localise = commands.add_parser(
         "localise", help="score anomaly maps against defect masks: pixel AUROC and AUPRO per method and defect"
@@ -166,7 +181,22 @@ def _run(args: argparse.Namespace) -> None:
     from adda_keras.experiments.demo import DemoConfig, run_demo
     from adda_keras.experiments.reproduce import make_config, run_reproduction
 
-    if args.command == "reproduce":
+    if args.command == "reproduce" and args.benchmark is not None:
+        from adda_keras.experiments.real_images import make_real_config, run_real_images
+
+        table_only = ("digits", "seeds", "source", "epochs", "noise_strength", "noise_seed", "methods")
+        given = [f"--{name.replace('_', '-')}" for name in table_only if getattr(args, name) is not None]
+        if given or args.noise != "on":
+            raise ValueError(
+                f"{', '.join(given) or '--noise'} belong(s) to --table runs; a --benchmark runs its preset"
+            )
+        real = make_real_config(args.benchmark, args.preset, args.color, args.output or "results/real_images")
+        run_real_images(real)
+        print((real.folder / "table.md").read_text())
+        print(f"results written to {real.folder.resolve()}")
+    elif args.command == "reproduce":
+        if args.color != "grayscale":
+            raise ValueError("--color belongs to --benchmark photo-digits; the tables use MNIST's grayscale")
         config = make_config(
             args.table,
             args.preset,
@@ -174,7 +204,7 @@ def _run(args: argparse.Namespace) -> None:
             args.seeds,
             args.source,
             args.noise == "on",
-            args.output,
+            args.output or "results",
             args.epochs,
             noise_strength=args.noise_strength,
             noise_seed=args.noise_seed,

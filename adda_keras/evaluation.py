@@ -152,6 +152,40 @@ def threshold_at_fpr(normal_scores: np.ndarray, target_fpr: float = 0.05) -> flo
     return float(np.quantile(scores, 1.0 - target_fpr))
 
 
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (95% by default); ``(0, 1)`` for no trials.
+
+    A false-positive rate measured on ``trials`` normal validation images is
+    such a proportion: the interval says what rate new normal images may
+    show from sampling alone.
+    """
+    if trials <= 0:
+        return 0.0, 1.0
+    if not 0 <= successes <= trials:
+        raise ValueError(f"successes must lie in [0, trials={trials}]; got {successes}")
+    p = successes / trials
+    denominator = 1 + z**2 / trials
+    centre = (p + z**2 / (2 * trials)) / denominator
+    half = z * np.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2)) / denominator
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def images_for_fpr(target_fpr: float, factor: float = 2.0) -> int:
+    """Fewest normal validation images whose 95% interval at ``target_fpr`` lies within ``/factor``, ``×factor``.
+
+    With fewer, a threshold fitted for ``target_fpr`` may flag half or twice
+    that share of new normal images from sampling alone (5%: 153 images).
+    """
+    if not 0 < target_fpr < 1 or factor <= 1:
+        raise ValueError(f"target_fpr must lie in (0, 1) and factor > 1; got {target_fpr}, {factor}")
+    n = 1
+    while True:
+        low, high = wilson_interval(round(target_fpr * n), n)
+        if low >= target_fpr / factor and high <= min(1.0, target_fpr * factor):
+            return n
+        n += 1
+
+
 def threshold_best_f1(labels: np.ndarray, scores: np.ndarray) -> float:
     """Threshold maximising F1 on labelled (validation) data."""
     labels, scores = _check_scores(labels, scores)

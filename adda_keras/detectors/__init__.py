@@ -4,6 +4,8 @@
   :class:`AnomalyResult`, thresholds, saving and loading, the registry;
 * :mod:`~adda_keras.detectors.ada` — the VAEGAN family: ADA (self- and
   semi-supervised) and AnoVAEGAN, scores of one trained VAEGAN;
+* :mod:`~adda_keras.detectors.synthetic` — ``ada-synthetic``: the ensemble
+  with ``D_ano`` trained against self-made anomalies;
 * :mod:`~adda_keras.detectors.reconstruction` — AnoVAE and AnoGAN;
 * :mod:`~adda_keras.detectors.supervised` — the paper's CNN regression;
 * :mod:`~adda_keras.detectors.baselines` — classical detectors on raw pixels.
@@ -26,7 +28,7 @@ from adda_keras.detectors.base import (
 )
 
 # Importing the families registers their detectors by name.
-from adda_keras.detectors import ada, baselines, reconstruction, supervised  # noqa: E402,F401  isort: skip
+from adda_keras.detectors import ada, baselines, reconstruction, supervised, synthetic  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "DEFAULT_TARGET_FPR",

@@ -47,7 +47,7 @@ import numpy as np
 import tensorflow as tf
 
 from adda_keras.data.pipeline import check_images, make_dataset
-from adda_keras.evaluation import threshold_at_fpr, threshold_best_f1
+from adda_keras.evaluation import images_for_fpr, threshold_at_fpr, threshold_best_f1, wilson_interval
 from adda_keras.training import DivergenceGuard, resolve_strategy, set_seed
 from adda_keras.validation import check_int, check_number, check_seed
 
@@ -192,12 +192,15 @@ class AnomalyDetector(abc.ABC):
 
         ``threshold_info_`` records the strategy, its target, the number of
         validation images of each kind, the false-positive rate (and recall)
-        the threshold gives on them, and ``map_scale``, the
+        the threshold gives on them (with the 95% Wilson interval of that
+        rate: what new normal images may show from sampling alone), and ``map_scale``, the
         :data:`MAP_SCALE_QUANTILE` quantile of the normal images' map values
         (a common colour scale for map overlays; ``None`` without maps).
         With fewer than ``1 / target_fpr`` normal images the ``"fpr"``
         threshold interpolates between the highest scores: it is logged as
-        a warning, since the rate is then not measured but extrapolated.
+        a warning, since the rate is then not measured but extrapolated; with
+        fewer than :func:`~adda_keras.evaluation.images_for_fpr` images, a
+        warning says that the rate on new images may be half or twice the target.
         """
         if strategy not in THRESHOLD_STRATEGIES:
             raise ValueError(f"strategy must be one of {THRESHOLD_STRATEGIES}; got {strategy!r}")
@@ -224,6 +227,17 @@ class AnomalyDetector(abc.ABC):
                     target_fpr,
                     math.ceil(1 / target_fpr),
                 )
+            elif len(normal.scores) < images_for_fpr(target_fpr):
+                flagged = int(np.sum(normal.scores > threshold))
+                logger.warning(
+                    "%d normal validation images measure a false-positive rate of %g only to within a factor of "
+                    "two (95%% interval %s): new normal images may be flagged at half or twice that rate from "
+                    "sampling alone; hold out at least %d images for a threshold that transfers",
+                    len(normal.scores),
+                    target_fpr,
+                    "{:.3f}-{:.3f}".format(*wilson_interval(flagged, len(normal.scores))),
+                    images_for_fpr(target_fpr),
+                )
         else:
             labels = np.r_[np.zeros(len(normal.scores)), np.ones(len(anomalous))]
             scores = np.r_[normal.scores, anomalous].astype(np.float64)
@@ -235,6 +249,9 @@ class AnomalyDetector(abc.ABC):
                 inclusive = float(ranked[math.ceil(target_recall * len(ranked)) - 1])
             threshold = _just_below(inclusive, scores)
         info["validation_fpr"] = float(np.mean(normal.scores > threshold))
+        info["validation_fpr_interval"] = list(
+            wilson_interval(int(np.sum(normal.scores > threshold)), len(normal.scores))
+        )
         if anomalous is not None:
             info["n_anomalies"] = len(anomalous)
             info["validation_recall"] = float(np.mean(anomalous > threshold))

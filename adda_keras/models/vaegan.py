@@ -79,6 +79,9 @@ class VAEGAN(AdversarialModelBase):
             decoder drops its adversarial term while the discriminator is
             too poor (a loss above ``EQUILIBRIUM + MARGIN``); when both
             would stop, both train. Single-device training only.
+        anomaly_weight: weight of the known-anomaly term of the
+            discriminator's loss (semi-supervised training only; the
+            paper's loss has 1).
         seed: seed of the latent noise.
     """
 
@@ -93,6 +96,7 @@ class VAEGAN(AdversarialModelBase):
         "residual_swap",
         "diff_augment",
         "equilibrium",
+        "anomaly_weight",
     )
     tracker_names = ("loss_prior", "loss_pixel", "loss_feature", "loss_generator", "loss_discriminator", "d_real")
 
@@ -110,6 +114,7 @@ class VAEGAN(AdversarialModelBase):
         residual_swap: bool = False,
         diff_augment: bool = False,
         equilibrium: bool = False,
+        anomaly_weight: float = 1.0,
         seed: int | None = None,
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -127,6 +132,7 @@ class VAEGAN(AdversarialModelBase):
         self.residual_swap = bool(residual_swap)
         self.diff_augment = bool(diff_augment)
         self.equilibrium = bool(equilibrium)
+        self.anomaly_weight = float(anomaly_weight)
         if self.equilibrium and tf.distribute.get_strategy().num_replicas_in_sync > 1:
             raise ValueError("equilibrium gating decides per device; build and train it on one device")
         self.latent_dim = int(decoder.inputs[0].shape[-1])
@@ -218,7 +224,7 @@ class VAEGAN(AdversarialModelBase):
                 if self.diff_augment:
                     (known_anomalies,) = diff_augment([known_anomalies], seed=self.seed_generator)
                 logit_anomaly, _ = self.discriminator(self._noisy(known_anomalies), training=True)
-                discriminator_loss += tf.reduce_mean(binary_cross_entropy(0.0, logit_anomaly))
+                discriminator_loss += self.anomaly_weight * tf.reduce_mean(binary_cross_entropy(0.0, logit_anomaly))
 
         self._apply(tape, encoder_loss, "encoder")
         self._apply(tape, decoder_loss, "decoder")

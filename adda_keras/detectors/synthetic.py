@@ -1,0 +1,191 @@
+"""``ada-synthetic``: the paper's ``D_G`` + ``D_ano`` ensemble with ``D_ano`` trained against self-made anomalies.
+
+The semi-supervised half of the paper trains a second discriminator
+``D_ano`` to call a few labelled anomalies "not normal", and scores with
+both discriminators' CAMs and beliefs (``ada-semi``). Labelled anomalies
+are rare; :class:`SyntheticADADetector` makes its own from the normal
+training images (:func:`adda_keras.data.synthetic.make_synthetic_anomalies`:
+moved patches, foreign scars, blended foreign content, local blur, local
+swirls) and trains ``D_ano`` against them inside the same VAEGAN
+``train_step`` as ``ada-semi`` (the anomalies ride along with every normal
+batch). Nothing but normal images is needed, as for ``ada``.
+
+β (the weight of ``D_G(x) + D_ano(x)``, in spread units) is chosen on
+self-made anomalies of the *validation* normals (another seed, so none of
+them was seen in training) when ``beta="auto"`` (the default); a number
+fixes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from adda_keras.attention import cam_from_features
+from adda_keras.data.synthetic import SYNTHETIC_KINDS, make_synthetic_anomalies
+from adda_keras.detectors.ada import BETA_GRID, SCORE_DEFAULTS, SemiSupervisedADADetector, VAEGANDetector
+from adda_keras.detectors.base import register_detector
+from adda_keras.models.networks import HEAD_LAYER
+from adda_keras.models.vaegan import VAEGAN
+from adda_keras.validation import check_int, check_number
+
+logger = logging.getLogger(__name__)
+
+#: seeds of the self-made anomalies of training and of validation images (plus the detector's seed)
+TRAIN_ANOMALY_SEED, VAL_ANOMALY_SEED = 7001, 7002
+
+
+@register_detector("ada-synthetic")
+class SyntheticADADetector(SemiSupervisedADADetector):
+    """ADA with a second discriminator trained against self-made anomalies (no labelled anomaly needed).
+
+    Args:
+        method: ``"ada-synthetic"``.
+        synthetic_kinds: the kinds of self-made anomalies ``D_ano`` learns
+            to reject (:data:`~adda_keras.data.synthetic.SYNTHETIC_KINDS`).
+        synthetic_per_image: self-made anomalies per training image.
+        beta: ``"auto"`` (β chosen from ``BETA_GRID`` by the AUROC of the
+            score on self-made anomalies of the validation images) or a
+            number in spread units.
+        anomaly_spectral_norm: whether ``D_ano`` is spectrally normalised.
+            Off by default: a spectrally normalised discriminator is
+            Lipschitz, so it can hardly separate an image from a copy with a
+            small local change (a self-made anomaly); ``D_G`` keeps the
+            ``spectral_norm`` setting.
+        anomaly_weight: weight of the self-made anomalies' term in
+            ``D_ano``'s loss (the paper's semi-supervised loss has 1).
+        **params: every other setting of :class:`~adda_keras.detectors.ada.VAEGANDetector`.
+    """
+
+    methods = ("ada-synthetic",)
+
+    def __init__(
+        self,
+        method: str = "ada-synthetic",
+        synthetic_kinds: Sequence[str] = SYNTHETIC_KINDS,
+        synthetic_per_image: int = 1,
+        beta: float | str = "auto",
+        anomaly_spectral_norm: bool = False,
+        anomaly_weight: float = 1.0,
+        **params: Any,
+    ) -> None:
+        if beta != "auto" and isinstance(beta, str):
+            raise ValueError(f"beta must be 'auto' or a number >= 0; got {beta!r}")
+        self.auto_beta = beta == "auto"
+        super().__init__(method, beta=SCORE_DEFAULTS["beta"] if self.auto_beta else beta, **params)
+        kinds = (synthetic_kinds,) if isinstance(synthetic_kinds, str) else tuple(synthetic_kinds)
+        if not kinds or set(kinds) - set(SYNTHETIC_KINDS) or len(set(kinds)) != len(kinds):
+            raise ValueError(f"synthetic_kinds must be distinct names from {SYNTHETIC_KINDS}; got {synthetic_kinds!r}")
+        self.synthetic_kinds = kinds
+        self.synthetic_per_image = check_int("synthetic_per_image", synthetic_per_image)
+        if not isinstance(anomaly_spectral_norm, (bool, np.bool_)):
+            raise ValueError(f"anomaly_spectral_norm must be True or False; got {anomaly_spectral_norm!r}")
+        self.anomaly_spectral_norm = bool(anomaly_spectral_norm)
+        self.anomaly_weight = check_number("anomaly_weight", anomaly_weight, open_low=True)
+        #: validation AUROC (self-made anomalies of the validation images) per candidate β, when chosen
+        self.beta_validation_: dict[float, float] | None = None
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters."""
+        return {
+            **super().get_params(),
+            "beta": "auto" if self.auto_beta else self.beta,
+            "synthetic_kinds": list(self.synthetic_kinds),
+            "synthetic_per_image": self.synthetic_per_image,
+            "anomaly_spectral_norm": self.anomaly_spectral_norm,
+            "anomaly_weight": self.anomaly_weight,
+        }
+
+    def vaegan_params(self) -> dict[str, Any]:
+        """The parameters of the self-supervised ``ada`` detector that shares this one's generator and ``D_G``."""
+        params = super().get_params()
+        params["beta"] = self.beta
+        return params
+
+    def _train_vaegan(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray | None,
+        x_known: np.ndarray | None,
+        callbacks: Iterable[keras.callbacks.Callback],
+        verbose: int | str,
+    ) -> VAEGAN:
+        """Train the VAEGAN whose discriminator becomes ``D_ano``, with ``D_ano``'s own spectral-norm setting."""
+        shape = x_train.shape[1:]
+        settings = {
+            **self.vaegan_settings,
+            "spectral_norm": self.anomaly_spectral_norm,
+            "anomaly_weight": self.anomaly_weight,
+        }
+        return self._fit_model(
+            lambda: VAEGAN.build_default(shape, self.latent_dim, seed=self.seed, **settings),
+            x_train,
+            x_val,
+            x_known,
+            callbacks,
+            verbose,
+        )
+
+    def fit(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray | None = None,
+        x_known: np.ndarray | None = None,
+        x_val_known: np.ndarray | None = None,
+        callbacks: Iterable[keras.callbacks.Callback] = (),
+        verbose: int | str = 0,
+        self_supervised: VAEGANDetector | None = None,
+    ) -> SyntheticADADetector:
+        """Make anomalies from ``x_train``, train ``D_G`` (unless given) and ``D_ano``, choose β, fit the threshold.
+
+        ``self_supervised`` may be a fitted ``ada`` detector of the same
+        training images (see :meth:`vaegan_params`): its generator and
+        discriminator are reused, so AnoVAEGAN, ADA and ``ada-synthetic``
+        are scores of the same trained VAEGAN.
+        """
+        if x_known is not None or x_val_known is not None:
+            raise ValueError("'ada-synthetic' makes its own anomalies; for labelled ones use 'ada-semi'")
+        x_train, x_val, _ = self._check_training_data(x_train, x_val)
+        made, _ = make_synthetic_anomalies(
+            x_train,
+            self.seed + TRAIN_ANOMALY_SEED,
+            self.synthetic_kinds,
+            n=self.synthetic_per_image * len(x_train),
+        )
+        if self_supervised is None:
+            self_supervised = VAEGANDetector("ada", **self.vaegan_params()).fit(x_train, x_val, callbacks=callbacks)
+        super().fit(x_train, x_val, made, None, callbacks, verbose, self_supervised=self_supervised)
+        self.beta_validation_ = None
+        if self.auto_beta:
+            reference = self._spread_reference(x_train, x_val)
+            val_made, _ = make_synthetic_anomalies(reference, self.seed + VAL_ANOMALY_SEED, self.synthetic_kinds)
+            self.beta_validation_ = self._auroc_per_beta(reference, val_made, BETA_GRID)
+            self.beta_selected_ = max(BETA_GRID, key=self.beta_validation_.get)  # the smallest β of equals
+            logger.info("beta chosen on self-made validation anomalies: %g", self.beta_selected_)
+            self._threshold_after_fit(x_val)
+        return self
+
+    def evidence_maps(self, images: np.ndarray, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+        """``D_ano``'s local evidence against "normal": maps ``(N, H, W)`` and image scores ``(N,)``.
+
+        ``D_ano``'s logit is the spatial mean of its raw CAM plus a bias, so
+        ``-CAM_ano`` (not normalised per image, resized to the input) says
+        how much each place argues that the image is anomalous, on one scale
+        for every image; the image score is ``-logit``. These are the maps
+        of a discriminator trained to reject local self-made anomalies.
+        """
+        images = self._check_input(images)
+        head = self.discriminator_ano_.get_layer(HEAD_LAYER).kernel
+        maps, scores = [], []
+        for start in range(0, len(images), batch_size):
+            batch = tf.constant(images[start : start + batch_size])
+            logit, features = self.discriminator_ano_(batch, training=False)
+            raw = -cam_from_features(features, head)
+            maps.append(tf.image.resize(raw[..., None], batch.shape[1:3], method="bilinear")[..., 0].numpy())
+            scores.append(-logit[:, 0].numpy())
+        return np.concatenate(maps), np.concatenate(scores)

@@ -1,5 +1,9 @@
 """Data layer: MNIST, image folders, background noise, protocol, tf.data input.
 
+Real photographs (:mod:`~adda_keras.data.photos`), the texture inspection
+defects (:mod:`~adda_keras.data.inspection`) and the self-made anomalies of
+``ada-synthetic`` (:mod:`~adda_keras.data.synthetic`) are imported by name.
+
 Every function speaks one convention: images are float32 ``(N, H, W, C)``
 arrays in ``[0, 1]`` (channels last), labels int64 ``(N,)``.
 """

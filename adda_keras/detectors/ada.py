@@ -561,9 +561,9 @@ class VAEGANDetector(_AttentionDetector):
         warnings = []
         if len(x_val_anomalies) < MIN_BETA_ANOMALIES:
             warnings.append(
-                f"only {len(x_val_anomalies)} labelled anomalies (fewer than {MIN_BETA_ANOMALIES}): their AUROCs are "
-                f"uncertain by about +-{se[current]:.3f}, so beta stays at {current:g} unless another value is far "
-                "better"
+                f"only {len(x_val_anomalies)} labelled anomalies (fewer than {MIN_BETA_ANOMALIES}): one of them "
+                f"more or less moves an AUROC by up to {1 / len(x_val_anomalies):.2f} (bootstrap standard error at "
+                f"beta {current:g}: {se[current]:.3f}), so beta stays at {current:g} unless another value is far better"
             )
         if all(abs(validation[b] - 0.5) <= max(2 * se[b], 0.01) for b in candidates):
             warnings.append(

@@ -29,6 +29,7 @@ from adda_keras.options import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_IMAGE_SIDE,
+    MAX_NOISE_STRENGTH,
     MNIST_SOURCE_NAMES,
     describe_methods,
 )
@@ -96,6 +97,22 @@ def _finite(text: str) -> float:
     return value
 
 
+def _noise_strength(zero_allowed: bool) -> Callable[[str], float]:
+    """A parser type: a background noise strength in ``[0, MAX]`` (or ``(0, MAX]``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not ((0 <= value if zero_allowed else 0 < value) and value <= MAX_NOISE_STRENGTH):
+            low = "[0" if zero_allowed else "(0"
+            raise argparse.ArgumentTypeError(f"must be a number in {low}, {MAX_NOISE_STRENGTH:g}]; got {text!r}")
+        return value
+
+    return parse
+
+
 _positive_int = _int_in(1, MAX_EPOCHS)
 _seed = _int_in(0, 2**32 - 1)
 
@@ -136,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="train ADA on one noisy-MNIST digit and compare it with AnoVAEGAN")
     demo.add_argument("--digit", type=_digit, default=0, help="the normal digit (default 0)")
     demo.add_argument("--source", choices=MNIST_SOURCE_NAMES, default="bundled", help="MNIST source (default bundled)")
-    demo.add_argument("--noise-strength", type=float, default=1.0, help="background noise strength, 0 = clean")
+    demo.add_argument(
+        "--noise-strength", type=_noise_strength(True), default=1.0, help="background noise strength, 0 = clean"
+    )
     demo.add_argument("--epochs", type=_positive_int, default=30, help="training epochs (default 30)")
     demo.add_argument(
         "--beta", type=float, help="weight of D(x) in the ADA score, spread units (default: the library's, 0.5)"
@@ -154,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--epochs", type=_positive_int, help="override the preset's training epochs")
     reproduce.add_argument("--noise", choices=("on", "off"), default="on", help="background noise (default on)")
     reproduce.add_argument(
-        "--noise-strength", type=float, help="background noise strength > 0 (default: the preset's, 1.0)"
+        "--noise-strength",
+        type=_noise_strength(False),
+        help="background noise strength > 0 (default: the preset's, 1.0)",
     )
     reproduce.add_argument(
         "--noise-seed", type=_seed, help="seed of the background noise (default: each unit's split seed)"

@@ -17,6 +17,7 @@ __all__ = [
     "MAX_BATCH_SIZE",
     "MAX_EPOCHS",
     "MAX_IMAGE_SIDE",
+    "MAX_NOISE_STRENGTH",
     "METHOD_SUMMARIES",
     "MNIST_SOURCE_NAMES",
     "describe_methods",
@@ -28,6 +29,8 @@ MAX_IMAGE_SIDE = 1024
 MAX_EPOCHS = 10_000
 #: the largest training batch accepted
 MAX_BATCH_SIZE = 4096
+#: the strongest background noise the commands accept (the paper's tables use 0.5 to 2; 1e300 overflowed)
+MAX_NOISE_STRENGTH = 10.0
 
 #: registered detector name -> what it scores, in one line
 METHOD_SUMMARIES: dict[str, str] = {

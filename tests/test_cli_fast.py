@@ -69,6 +69,8 @@ def test_the_method_table_names_exactly_the_registered_detectors() -> None:
         (["score", "m.keras", "x", "--threshold", "inf"], "--threshold"),
         (["calibrate", "m.keras", "--val-dir", "v", "--out", "n.keras", "--target-fpr", "0"], "--target-fpr"),
         (["export", "m.keras", "--out", "o", "--format", "onnx"], "--format"),
+        (["demo", "--noise-strength", "1e300"], "--noise-strength"),  # regression: OverflowError traceback
+        (["reproduce", "--table", "1", "--noise-strength", "0"], "--noise-strength"),
     ],
 )
 def test_numeric_options_are_bounded_by_the_parser(argv, message, capsys) -> None:

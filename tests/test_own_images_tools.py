@@ -227,3 +227,5 @@ def test_export_refuses_what_it_cannot_serve(knn_model: Path, ada_files, tmp_pat
 
     with pytest.raises(ValueError, match="cannot be exported"):
         export_detector(unthresholded, tmp_path / "knn")
+    with pytest.raises(ValueError, match="latent search"):
+        export_detector(make_detector("anogan"), tmp_path / "anogan")

@@ -17,7 +17,8 @@ delegate), for phones and small devices. Its input is one image at a time
 dimension dynamic otherwise, and TFLite's built-in convolutions then fail. Where a detector needs an
 operation that TFLite lacks, the conversion fails with an error that says
 so, and the SavedModel remains available. Pixel detectors (scikit-learn)
-have no TensorFlow graph and cannot be exported.
+have no TensorFlow graph, and AnoGAN scores by a latent search (gradient
+steps per image): neither can be exported.
 """
 
 from __future__ import annotations
@@ -83,7 +84,13 @@ def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], for
     if format == "tflite" and path.suffix != ".tflite":
         raise ValueError(f"a TFLite model is one '.tflite' file; got {str(path)!r}")
     module = _Serving(detector, batch=None if format == "savedmodel" else TFLITE_BATCH)
-    concrete = module.serve.get_concrete_function()
+    try:
+        concrete = module.serve.get_concrete_function()
+    except Exception as error:  # noqa: BLE001  (tracing raises many types; one error that names the detector)
+        raise ValueError(
+            f"the {detector.method!r} detector's scoring cannot be traced into one graph for export "
+            f"({type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''})"
+        ) from error
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         if format == "savedmodel":
@@ -135,6 +142,11 @@ def _check_exportable(detector: AnomalyDetector) -> None:
         raise ValueError(
             f"the {detector.method!r} detector is a scikit-learn model on pixels, not a TensorFlow graph: "
             "it cannot be exported (its .pkl file is its only form)"
+        )
+    if detector.method == "anogan":
+        raise ValueError(
+            "AnoGAN's score is a latent search (gradient steps for every image), not one forward pass: "
+            "it cannot be exported as a serving graph"
         )
     if detector.image_shape_ is None:
         raise ValueError(f"the {detector.method!r} detector is not fitted; fit it before exporting")

@@ -97,7 +97,10 @@ def test_maps_as_data_at_the_files_own_size_overlays_and_normalised_scores(
     assert picture.mode == "RGB" and picture.height >= 128 and len(report.overlay_files) == 13
     # normalised: a monotone rescaling with the threshold at 1 and the normal validation median at 0
     table = read_scores_csv(tmp_path / "s.csv")
-    normalised = np.array([float(row["normalised_score"]) for row in rows])
+    normalised = table["normalised_scores"]
+    legacy = tmp_path / "legacy.csv"  # a CSV from before the normalised column still reads
+    legacy.write_text("path,score,label,threshold\na.png,0.5,1,0.25\n")
+    assert read_scores_csv(legacy)["normalised_scores"] is None and read_scores_csv(legacy)["labels"].tolist() == [1]
     assert np.array_equal(np.argsort(normalised, kind="stable"), np.argsort(table["scores"], kind="stable"))
     np.testing.assert_array_equal(normalised > 1.0, table["labels"] == 1)
     median = detector.threshold_info_["normal_median"]

@@ -808,18 +808,23 @@ def read_scores_csv(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a CSV written by :func:`score_paths`: ``paths`` (list), ``scores`` (float64), ``labels`` and ``threshold``.
 
     ``labels`` is an int64 array, or ``None`` when the CSV has none;
-    ``threshold`` a float or ``None``.
+    ``threshold`` a float or ``None``; ``normalised_scores`` a float64
+    array, or ``None`` where the column is empty or missing (CSVs written
+    before it existed are read too).
     """
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    if not rows or any(column not in rows[0] for column in CSV_COLUMNS):
-        raise ValueError(f"{path} is not a score CSV of adda_keras (columns {CSV_COLUMNS})")
+    required = CSV_COLUMNS[:4]
+    if not rows or any(column not in rows[0] for column in required):
+        raise ValueError(f"{path} is not a score CSV of adda_keras (columns {required})")
     labelled = rows[0]["label"] != ""
+    normalised = rows[0].get("normalised_score") not in (None, "")
     return {
         "paths": [row["path"] for row in rows],
         "scores": np.array([float(row["score"]) for row in rows]),
         "labels": np.array([int(row["label"]) for row in rows]) if labelled else None,
         "threshold": float(rows[0]["threshold"]) if labelled else None,
+        "normalised_scores": np.array([float(row["normalised_score"]) for row in rows]) if normalised else None,
     }
 
 

@@ -28,11 +28,11 @@ demo: $(STAMP)
 # ADA, AnoVAEGAN and kNN on its test folder (about 10 minutes on 2 CPU cores).
 # ADA chooses its β on 40 labelled validation defects (it never trains on them).
 EXAMPLE := outputs/example-folder
-EXAMPLE_FIT := $(EXAMPLE)/data/train/good --val-dir $(EXAMPLE)/data/validation/good --image-size 64 --color grayscale
+EXAMPLE_FIT := $(EXAMPLE)/data/train/good --val-dir $(EXAMPLE)/data/validation/good
 example-folder: $(STAMP)
 	$(PY) scripts/texture_example.py write --output $(EXAMPLE)/data --n-val-defects 40 --overwrite
 	$(PY) -m adda_keras fit $(EXAMPLE_FIT) --method ada --known-anomaly $(EXAMPLE)/data/validation/defects --out $(EXAMPLE)/ada.keras
-	$(PY) -m adda_keras score $(EXAMPLE)/ada.keras $(EXAMPLE)/data/test --out $(EXAMPLE)/ada.csv --maps $(EXAMPLE)/maps
+	$(PY) -m adda_keras score $(EXAMPLE)/ada.keras $(EXAMPLE)/data/test --out $(EXAMPLE)/ada.csv --maps $(EXAMPLE)/maps --overlays $(EXAMPLE)/overlays
 	$(PY) -m adda_keras fit $(EXAMPLE_FIT) --method anovaegan --out $(EXAMPLE)/anovaegan.keras
 	$(PY) -m adda_keras score $(EXAMPLE)/anovaegan.keras $(EXAMPLE)/data/test --out $(EXAMPLE)/anovaegan.csv
 	$(PY) -m adda_keras fit $(EXAMPLE_FIT) --method knn --out $(EXAMPLE)/knn.pkl

@@ -1,19 +1,38 @@
-"""Command line: ``python -m adda_keras`` (or ``adda-keras``) ``demo``, ``reproduce``, ``localise``, ``fit``, ``score``.
+"""Command line: ``python -m adda_keras`` (or ``adda-keras``) demo, reproduce, localise, fit, score, calibrate, export.
 
 Each subcommand is a thin layer over an experiment of :mod:`adda_keras.experiments`
 (:mod:`~adda_keras.experiments.demo`, :mod:`~adda_keras.experiments.reproduce`,
-:mod:`~adda_keras.experiments.localise`, :mod:`~adda_keras.experiments.own_images`);
-it parses and validates options, runs, and prints what it did and where the results went.
+:mod:`~adda_keras.experiments.localise`, :mod:`~adda_keras.experiments.own_images`)
+or :mod:`adda_keras.detectors.export`; it parses and validates options, runs,
+and prints what it did and where the results went.
+
+Parsing imports nothing heavy (the methods and bounds come from
+:mod:`adda_keras.options`), so ``--help`` and option errors answer at once;
+TensorFlow is imported only to run a command. At the default verbosity its
+start-up lines are silenced (``TF_CPP_MIN_LOG_LEVEL=3``, its Python loggers
+at ERROR); ``-v`` keeps them, with the library's own log and tracebacks.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import NoReturn
+
+from adda_keras import TF_LOG_LEVEL_GIVEN
+from adda_keras.options import (
+    MAX_BATCH_SIZE,
+    MAX_EPOCHS,
+    MAX_IMAGE_SIDE,
+    MAX_NOISE_STRENGTH,
+    MNIST_SOURCE_NAMES,
+    describe_methods,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,16 +49,72 @@ def _image_size(text: str) -> tuple[int, int]:
         sides = tuple(int(part) for part in text.lower().split("x"))
     except ValueError:
         sides = ()
-    if len(sides) not in (1, 2) or min(sides) < 1:
-        raise argparse.ArgumentTypeError(f"must be a side (64) or height x width (64x48) in pixels; got {text!r}")
+    if len(sides) not in (1, 2) or min(sides) < 1 or max(sides) > MAX_IMAGE_SIDE:
+        raise argparse.ArgumentTypeError(
+            f"must be a side (64) or height x width (64x48), 1 to {MAX_IMAGE_SIDE} pixels; got {text!r}"
+        )
     return (sides[0], sides[-1])
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    """A parser type: an integer in ``[low, high]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer from {low} to {high}; got {text!r}")
+        return value
+
+    return parse
+
+
+def _fraction(open_high: bool = True) -> Callable[[str], float]:
+    """A parser type: a number in ``(0, 1)`` (or ``(0, 1]``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (0 < value < 1 or (not open_high and value == 1)):
+            raise argparse.ArgumentTypeError(f"must be a number in (0, 1{')' if open_high else ']'}; got {text!r}")
+        return value
+
+    return parse
+
+
+def _finite(text: str) -> float:
+    """A parser type: a finite number."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number; got {text!r}")
     return value
+
+
+def _noise_strength(zero_allowed: bool) -> Callable[[str], float]:
+    """A parser type: a background noise strength in ``[0, MAX]`` (or ``(0, MAX]``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not ((0 <= value if zero_allowed else 0 < value) and value <= MAX_NOISE_STRENGTH):
+            low = "[0" if zero_allowed else "(0"
+            raise argparse.ArgumentTypeError(f"must be a number in {low}, {MAX_NOISE_STRENGTH:g}]; got {text!r}")
+        return value
+
+    return parse
+
+
+_positive_int = _int_in(1, MAX_EPOCHS)
+_seed = _int_in(0, 2**32 - 1)
 
 
 def _digit(text: str) -> int:
@@ -49,24 +124,44 @@ def _digit(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    from adda_keras.data import MNIST_SOURCES
+SCORE_HELP = """\
+Each CSV row: path, score, label (1 = score above the threshold), threshold,
+normalised_score. normalised_score = (score - m) / (threshold - m), m = the
+median score of the normal validation images: about 0 for a typical normal
+image, 1.0 at the threshold, above 1 for an image labelled anomalous; it ranks
+images exactly as the score does. Raw scores have no fixed scale and may be
+negative: ADA's score is an attention-weighted residual minus beta * D(x), the
+discriminator's belief that the image is normal, so confidently normal images
+score below 0. An image labelled normal is below the threshold, whatever its
+map shows.
+"""
 
-    parser = _Parser(prog="python -m adda_keras", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and show Keras progress bars")
-    commands = parser.add_subparsers(dest="command", required=True)
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (imports no TensorFlow)."""
+    parser = _Parser(
+        prog="adda-keras",
+        description="Image anomaly detection with Adversarial Discriminative Attention (ADA) and its peers.",
+        epilog="methods (fit --method):\n" + describe_methods(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log progress, TensorFlow's start-up lines and tracebacks"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="train ADA on one noisy-MNIST digit and compare it with AnoVAEGAN")
     demo.add_argument("--digit", type=_digit, default=0, help="the normal digit (default 0)")
-    demo.add_argument("--source", choices=MNIST_SOURCES, default="bundled", help="MNIST source (default bundled)")
-    demo.add_argument("--noise-strength", type=float, default=1.0, help="background noise strength, 0 = clean")
+    demo.add_argument("--source", choices=MNIST_SOURCE_NAMES, default="bundled", help="MNIST source (default bundled)")
+    demo.add_argument(
+        "--noise-strength", type=_noise_strength(True), default=1.0, help="background noise strength, 0 = clean"
+    )
     demo.add_argument("--epochs", type=_positive_int, default=30, help="training epochs (default 30)")
     demo.add_argument(
         "--beta", type=float, help="weight of D(x) in the ADA score, spread units (default: the library's, 0.5)"
     )
     demo.add_argument("--attention", choices=("cam", "grad-cam"), help="attention method (default: the library's, cam)")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=_seed, default=0)
     demo.add_argument("--output", default="outputs/demo", help="output folder (default outputs/demo)")
 
     reproduce = commands.add_parser(
@@ -88,15 +183,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--preset", choices=("tiny", "quick", "paper"), default="quick")
     reproduce.add_argument("--digits", type=int, nargs="+", help="normal digits (table 1) or known anomalies (table 3)")
-    reproduce.add_argument("--seeds", type=int, nargs="+", help="override the preset's seeds")
-    reproduce.add_argument("--source", choices=MNIST_SOURCES, help="override the preset's MNIST source")
+    reproduce.add_argument("--seeds", type=_seed, nargs="+", help="override the preset's seeds")
+    reproduce.add_argument("--source", choices=MNIST_SOURCE_NAMES, help="override the preset's MNIST source")
     reproduce.add_argument("--epochs", type=_positive_int, help="override the preset's training epochs")
     reproduce.add_argument("--noise", choices=("on", "off"), default="on", help="background noise (default on)")
     reproduce.add_argument(
-        "--noise-strength", type=float, help="background noise strength > 0 (default: the preset's, 1.0)"
+        "--noise-strength",
+        type=_noise_strength(False),
+        help="background noise strength > 0 (default: the preset's, 1.0)",
     )
     reproduce.add_argument(
-        "--noise-seed", type=int, help="seed of the background noise (default: each unit's split seed)"
+        "--noise-seed", type=_seed, help="seed of the background noise (default: each unit's split seed)"
     )
     reproduce.add_argument("--methods", nargs="+", metavar="NAME", help="report only these methods of the table")
     reproduce.add_argument(
@@ -114,22 +211,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     fit = commands.add_parser(
-        "fit", help="train a detector on a folder of your normal images; fit its threshold on held-out ones"
+        "fit",
+        help="train a detector on a folder of your normal images; fit its threshold on held-out ones",
+        epilog="methods:\n" + describe_methods(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fit.add_argument("normal_dir", metavar="NORMAL_DIR", help="folder of normal images (searched recursively)")
     fit.add_argument("--out", required=True, help="model file to write: .keras (networks) or .pkl (pixel detectors)")
-    fit.add_argument("--method", default="ada", help="detector name (default ada; see README for the list)")
-    fit.add_argument("--image-size", type=_image_size, default=(64, 64), help="64 or HxW (default 64)")
-    fit.add_argument("--color", choices=("grayscale", "rgb"), default="rgb", help="colour mode (default rgb)")
-    fit.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
-    fit.add_argument("--batch-size", type=int, default=64, help="training batch size (default 64)")
-    fit.add_argument("--val-fraction", type=float, help="share of normal images held out for validation (default 0.1)")
+    fit.add_argument("--method", default="ada", help="detector name (default ada; listed below)")
+    fit.add_argument(
+        "--image-size",
+        type=_image_size,
+        help=f"64 or HxW, at most {MAX_IMAGE_SIDE} (default: the images' own size if all share it, else 64x64)",
+    )
+    fit.add_argument(
+        "--color",
+        choices=("grayscale", "rgb"),
+        help="colour mode (default: rgb if any image is in colour, else grayscale)",
+    )
+    fit.add_argument("--epochs", type=_positive_int, default=30, help=f"training epochs, 1-{MAX_EPOCHS} (default 30)")
+    fit.add_argument(
+        "--batch-size", type=_int_in(1, MAX_BATCH_SIZE), default=64, help="training batch size (default 64)"
+    )
+    fit.add_argument(
+        "--val-fraction", type=_fraction(), help="share of normal images held out for validation (default 0.1)"
+    )
     fit.add_argument("--val-dir", metavar="DIR", help="normal validation images of their own, instead of holding out")
     fit.add_argument(
         "--known-anomaly",
         metavar="DIR",
         help="folder of images of a known anomaly: validation anomalies for the threshold and ada's beta "
-        "(training images for the semi-supervised methods)",
+        "(training images for the semi-supervised methods); copies of normal images are refused",
     )
     fit.add_argument(
         "--threshold",
@@ -138,19 +250,85 @@ def build_parser() -> argparse.ArgumentParser:
         help="fpr: a target false-positive rate on normal validation images (default); f1, recall: need "
         "--known-anomaly",
     )
-    fit.add_argument("--target-fpr", type=float, default=0.05, help="false-positive rate of --threshold fpr")
-    fit.add_argument("--target-recall", type=float, default=0.9, help="share of anomalies --threshold recall flags")
-    fit.add_argument("--seed", type=int, default=0, help="seeds the validation split and training (default 0)")
+    fit.add_argument(
+        "--target-fpr", type=_fraction(), default=0.05, help="false-positive rate of --threshold fpr (default 0.05)"
+    )
+    fit.add_argument(
+        "--target-recall",
+        type=_fraction(open_high=False),
+        default=0.9,
+        help="share of anomalies --threshold recall flags",
+    )
+    fit.add_argument("--seed", type=_seed, default=0, help="seeds the validation split and training (default 0)")
+    fit.add_argument("--log", metavar="FILE", help="CSV of every metric per epoch (default: beside --out, .log.csv)")
 
     score = commands.add_parser(
-        "score", help="score image files and folders with a saved model: a CSV of scores and labels, map images"
+        "score",
+        help="score image files and folders with a saved model: a CSV of scores and labels, maps, overlays",
+        epilog=SCORE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    score.add_argument("model", metavar="MODEL", help="a model written by fit (.keras or .pkl)")
+    score.add_argument("model", metavar="MODEL", help="a model written by fit or calibrate (.keras or .pkl)")
     score.add_argument("paths", metavar="PATH", nargs="+", help="image files and folders (searched recursively)")
     score.add_argument("--out", default="scores.csv", help="CSV to write (default scores.csv)")
-    score.add_argument("--maps", metavar="DIR", help="also write one PNG per image: input, anomaly map, label")
-    score.add_argument("--threshold", type=float, help="label with this threshold instead of the model's")
+    score.add_argument(
+        "--maps", metavar="DIR", help="also write each image's anomaly map as a float32 .npy at the image's own size"
+    )
+    score.add_argument(
+        "--overlays", metavar="DIR", help="also write one PNG per image: input, heat map, outline, verdict"
+    )
+    score.add_argument("--threshold", type=_finite, help="label with this threshold instead of the model's")
+    score.add_argument(
+        "--skip-unreadable", action="store_true", help="skip files that cannot be decoded (listed) instead of stopping"
+    )
+
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="refit a saved model's threshold (and ada's beta) on validation images, without retraining",
+    )
+    calibrate.add_argument("model", metavar="MODEL", help="a model written by fit (.keras or .pkl)")
+    calibrate.add_argument("--val-dir", metavar="DIR", required=True, help="normal validation images, new to the model")
+    calibrate.add_argument("--out", required=True, help="the new model file (same suffix; not MODEL itself)")
+    calibrate.add_argument(
+        "--threshold", choices=("fpr", "f1", "recall"), default="fpr", help="as for fit (default fpr)"
+    )
+    calibrate.add_argument("--target-fpr", type=_fraction(), default=0.05, help="as for fit (default 0.05)")
+    calibrate.add_argument("--target-recall", type=_fraction(open_high=False), default=0.9, help="as for fit")
+    calibrate.add_argument("--known-anomaly", metavar="DIR", help="labelled validation anomalies (f1, recall, beta)")
+    calibrate.add_argument(
+        "--beta-from-known",
+        action="store_true",
+        help="ada: choose beta on the known anomalies (kept unless another is better beyond sampling error)",
+    )
+
+    export = commands.add_parser(
+        "export",
+        help="write a saved network model as a TensorFlow SavedModel or TFLite file: images -> score, map, label",
+    )
+    export.add_argument("model", metavar="MODEL", help="a .keras model written by fit or calibrate")
+    export.add_argument("--format", choices=("savedmodel", "tflite"), default="savedmodel")
+    export.add_argument("--out", required=True, help="a folder (savedmodel) or a .tflite file")
     return parser
+
+
+def quiet_tensorflow(verbose: bool) -> None:
+    """Silence TensorFlow's start-up and C++ log lines unless ``verbose``; call before TensorFlow is imported.
+
+    The C++ side reads ``TF_CPP_MIN_LOG_LEVEL`` once, at import: 3 drops its
+    INFO, WARNING and ERROR lines (oneDNN, CPU features, ``absl`` notices,
+    graph-optimiser errors that do not stop a run). Its Python side logs
+    through the ``tensorflow``, ``absl`` and ``keras`` loggers and warnings,
+    held at ERROR. With ``verbose`` a level set by the user is kept
+    (every line otherwise), so ``-v`` shows everything.
+    """
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = TF_LOG_LEVEL_GIVEN or "0"
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    for name in ("tensorflow", "absl", "keras", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in ("tensorflow", "keras", "absl", "google"):
+        warnings.filterwarnings("ignore", module=module)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     of these before training.
     """
     args = build_parser().parse_args(argv)
+    quiet_tensorflow(args.verbose)
     os.environ.setdefault("MPLBACKEND", "Agg")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
@@ -178,10 +357,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> None:
     """Run the parsed subcommand and print where its results went."""
-    from adda_keras.experiments.demo import DemoConfig, run_demo
+    command = {
+        "reproduce": _reproduce,
+        "localise": _localise,
+        "fit": _fit,
+        "score": _score,
+        "calibrate": _calibrate,
+        "export": _export,
+        "demo": _demo,
+    }[args.command]
+    command(args)
+
+
+def _reproduce(args: argparse.Namespace) -> None:
     from adda_keras.experiments.reproduce import make_config, run_reproduction
 
-    if args.command == "reproduce" and args.benchmark is not None:
+    if args.benchmark is not None:
         from adda_keras.experiments.real_images import make_real_config, run_real_images
 
         table_only = ("digits", "seeds", "source", "epochs", "noise_strength", "noise_seed", "methods")
@@ -194,71 +385,137 @@ def _run(args: argparse.Namespace) -> None:
         run_real_images(real)
         print((real.folder / "table.md").read_text())
         print(f"results written to {real.folder.resolve()}")
-    elif args.command == "reproduce":
-        if args.color != "grayscale":
-            raise ValueError("--color belongs to --benchmark photo-digits; the tables use MNIST's grayscale")
-        config = make_config(
-            args.table,
-            args.preset,
-            args.digits,
-            args.seeds,
-            args.source,
-            args.noise == "on",
-            args.output or "results",
-            args.epochs,
-            noise_strength=args.noise_strength,
-            noise_seed=args.noise_seed,
-            methods=args.methods,
-            overwrite=args.overwrite,
-        )
-        run_reproduction(config)
-        print((config.folder / "table.md").read_text())
-        print(f"results written to {config.folder.resolve()}")
-    if args.command == "localise":
-        from adda_keras.experiments.localise import make_localise_config, run_localisation
+        return
+    if args.color != "grayscale":
+        raise ValueError("--color belongs to --benchmark photo-digits; the tables use MNIST's grayscale")
+    config = make_config(
+        args.table,
+        args.preset,
+        args.digits,
+        args.seeds,
+        args.source,
+        args.noise == "on",
+        args.output or "results",
+        args.epochs,
+        noise_strength=args.noise_strength,
+        noise_seed=args.noise_seed,
+        methods=args.methods,
+        overwrite=args.overwrite,
+    )
+    run_reproduction(config)
+    print((config.folder / "table.md").read_text())
+    print(f"results written to {config.folder.resolve()}")
 
-        config = make_localise_config(args.benchmark, args.preset, args.output)
-        run_localisation(config)
-        print((config.folder / "table.md").read_text())
-        print(f"results written to {config.folder.resolve()}")
-    if args.command == "fit":
-        from adda_keras.experiments.own_images import FitConfig, fit_folder, progress_verbosity
 
-        if args.val_dir is not None and args.val_fraction is not None:
-            raise ValueError("give --val-dir or --val-fraction, not both: validation images come from one of them")
-        fit_config = FitConfig(
-            normal_dir=args.normal_dir,
-            out=args.out,
-            method=args.method,
-            image_size=args.image_size,
-            color=args.color,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            val_fraction=0.1 if args.val_fraction is None else args.val_fraction,
-            val_dir=args.val_dir,
-            known_anomaly_dir=args.known_anomaly,
-            threshold=args.threshold,
-            target_fpr=args.target_fpr,
-            target_recall=args.target_recall,
-            seed=args.seed,
-            verbose=progress_verbosity(),
-        )
-        print(fit_folder(fit_config).summary())
-    if args.command == "score":
-        from adda_keras.experiments.own_images import ScoreConfig, score_paths
+def _localise(args: argparse.Namespace) -> None:
+    from adda_keras.experiments.localise import make_localise_config, run_localisation
 
-        print(score_paths(ScoreConfig(args.model, args.paths, args.out, args.maps, args.threshold)).summary())
-    if args.command == "demo":
-        score_settings = {name: value for name in ("beta", "attention") if (value := getattr(args, name)) is not None}
-        config = DemoConfig(
-            digit=args.digit,
-            source=args.source,
-            noise_strength=args.noise_strength,
-            epochs=args.epochs,
-            seed=args.seed,
-            output_dir=args.output,
-            **score_settings,  # unset: DemoConfig's defaults, which are the library's
-        )
-        result = run_demo(config, verbose="auto" if args.verbose else 0)
-        print(result.table())
-        print(f"results written to {os.path.abspath(config.output_dir)}")
+    config = make_localise_config(args.benchmark, args.preset, args.output)
+    run_localisation(config)
+    print((config.folder / "table.md").read_text())
+    print(f"results written to {config.folder.resolve()}")
+
+
+def _fit(args: argparse.Namespace) -> None:
+    if args.val_dir is not None and args.val_fraction is not None:
+        raise ValueError("give --val-dir or --val-fraction, not both: validation images come from one of them")
+    from adda_keras.experiments.own_images import FitConfig, fit_folder
+
+    fit_config = FitConfig(
+        normal_dir=args.normal_dir,
+        out=args.out,
+        method=args.method,
+        image_size=args.image_size,
+        color=args.color,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        val_fraction=0.1 if args.val_fraction is None else args.val_fraction,
+        val_dir=args.val_dir,
+        known_anomaly_dir=args.known_anomaly,
+        threshold=args.threshold,
+        target_fpr=args.target_fpr,
+        target_recall=args.target_recall,
+        seed=args.seed,
+        verbose=1,
+        log_file=args.log,
+    )
+    print(fit_folder(fit_config).summary())
+
+
+def _score(args: argparse.Namespace) -> None:
+    from adda_keras.experiments.own_images import ScoreConfig, score_paths
+
+    config = ScoreConfig(
+        args.model,
+        args.paths,
+        args.out,
+        maps=args.maps,
+        threshold=args.threshold,
+        overlays=args.overlays,
+        skip_unreadable=args.skip_unreadable,
+        progress=True,
+    )
+    print(score_paths(config).summary())
+
+
+def _calibrate(args: argparse.Namespace) -> None:
+    from adda_keras.experiments.own_images import CalibrateConfig, calibrate_model
+
+    config = CalibrateConfig(
+        model=args.model,
+        val_dir=args.val_dir,
+        out=args.out,
+        threshold=args.threshold,
+        target_fpr=args.target_fpr,
+        target_recall=args.target_recall,
+        known_anomaly_dir=args.known_anomaly,
+        beta_from_known=args.beta_from_known,
+    )
+    print(calibrate_model(config).summary())
+
+
+def _export(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from adda_keras.experiments.files import check_not_an_input
+
+    check_not_an_input(args.out, [args.model], "--out")
+    if args.format == "tflite" and Path(args.out).suffix != ".tflite":
+        raise ValueError(f"a TFLite model is one '.tflite' file; got --out {args.out!r}")
+    if args.format == "savedmodel" and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise ValueError(f"a SavedModel is a folder; --out {args.out} is a file")
+    from adda_keras.detectors import load_detector
+    from adda_keras.detectors.export import export_detector
+    from adda_keras.experiments.common import check_output_dir
+
+    check_output_dir(Path(args.out).parent if str(Path(args.out).parent) else ".")
+    try:
+        detector = load_detector(args.model)
+    except FileNotFoundError as error:
+        raise ValueError(str(error)) from error
+    path = export_detector(detector, args.out, args.format)
+    height, width, channels = detector.image_shape_
+    batch = "N" if args.format == "savedmodel" else "1"
+    print(
+        f"exported the {detector.method!r} model {args.model} as {args.format} to {path}\n"
+        f"input 'images': float32 ({batch}, {height}, {width}, {channels}) in [0, 1]; outputs 'score' ({batch},), "
+        f"'map' ({batch}, {height}, {width}), 'label' ({batch},) int64 at the threshold {detector.threshold_:.6g}"
+    )
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from adda_keras.experiments.demo import DemoConfig, run_demo
+
+    score_settings = {name: value for name in ("beta", "attention") if (value := getattr(args, name)) is not None}
+    config = DemoConfig(
+        digit=args.digit,
+        source=args.source,
+        noise_strength=args.noise_strength,
+        epochs=args.epochs,
+        seed=args.seed,
+        output_dir=args.output,
+        **score_settings,  # unset: DemoConfig's defaults, which are the library's
+    )
+    result = run_demo(config, verbose="auto" if args.verbose else 0)
+    print(result.table())
+    print(f"results written to {os.path.abspath(config.output_dir)}")

@@ -245,7 +245,8 @@ def test_load_folder_dataset(tmp_path: Path) -> None:
     for i in range(3):
         save(tmp_path / "anomaly" / f"{i}.bmp", 250)
     images, labels = load_folder_dataset(tmp_path / "normal", tmp_path / "anomaly")
-    assert images.shape == (15, 28, 28, 1)
+    assert images.shape == (15, 10, 12, 1)  # unset size and colour: the files' own (12 wide, 10 high, gray)
+    assert load_folder_dataset(tmp_path / "normal", image_size=(28, 28))[0].shape == (12, 28, 28, 1)
     assert labels.dtype == np.int64 and labels.tolist() == [0] * 12 + [1] * 3
     split = one_class_split(images, labels, normal_class=0)
     assert split.y_test.sum() == 3 and len(split.x_train) > 0

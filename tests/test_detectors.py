@@ -219,9 +219,47 @@ def test_choose_beta_keeps_the_best_validation_beta_of_the_detectors_own_score(t
     images = np.concatenate([x_val, anomalies])
     for beta, value in detector.beta_validation_.items():  # the same score that variant() and predict() give
         assert value == pytest.approx(auroc(labels, trained_ada.variant(beta=beta).score_samples(images)), abs=1e-6)
-    assert detector.beta_validation_[detector.beta] == max(detector.beta_validation_.values())
+    choice = detector.beta_choice_
+    assert choice["current"] == trained_ada.beta and choice["chosen"] == detector.beta
+    assert detector.beta_validation_[choice["best"]] == max(detector.beta_validation_.values())
+    # the best beta replaces the current one only when it gains more than two bootstrap standard errors
+    moved = detector.beta != trained_ada.beta
+    assert moved == (choice["gain"] > 0 and choice["gain"] > 2 * choice["gain_se"])
+    assert set(choice["se"]) == {0.0, 0.5, 2.0} and all(0 <= v < 0.5 for v in choice["se"].values())
     refitted = trained_ada.variant(beta=detector.beta).fit_threshold(x_val)
     assert detector.threshold_ == pytest.approx(refitted.threshold_)
+    # with the rule switched off (switch_se=0) the best AUROC wins, as before the rule existed
+    greedy = trained_ada.variant().choose_beta(x_val, anomalies, grid=grid, switch_se=0)
+    assert greedy.beta_validation_[greedy.beta] == max(greedy.beta_validation_.values())
+
+
+def test_choose_beta_keeps_the_default_on_a_chance_margin(trained_ada, tiny_split, caplog) -> None:
+    """Regression (issues 18, 20): a handful of anomalies moved beta on a one-pair margin, and copies of normal
+    images given as anomalies moved it from 0.5 to 0 with every AUROC at 0.5, without a word."""
+    x_val = tiny_split.x_val[:64]
+    with caplog.at_level("WARNING", logger="adda_keras.detectors.ada"):
+        copies = trained_ada.variant().choose_beta(x_val, x_val.copy())
+    assert all(value == pytest.approx(0.5, abs=0.01) for value in copies.beta_validation_.values())
+    assert copies.beta == trained_ada.beta == 0.5
+    assert any("indistinguishable" in r.getMessage() for r in caplog.records)
+    few = tiny_split.x_test[tiny_split.y_test == 1][:4]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="adda_keras.detectors.ada"):
+        chosen = trained_ada.variant().choose_beta(x_val, few)
+    assert any("only 4 labelled anomalies" in r.getMessage() for r in caplog.records)
+    assert chosen.beta_choice_["warnings"] and chosen.beta_choice_["n_anomalies"] == 4
+
+
+def test_predict_refuses_bad_batch_sizes_and_empty_input(trained_ada, tiny_split) -> None:
+    """Regression: batch_size=0 raised "range() arg 3 must not be zero", -1 "need at least one array"."""
+    x = tiny_split.x_test[:4]
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="batch_size must be an integer"):
+            trained_ada.score_samples(x, batch_size=bad)
+        with pytest.raises(ValueError, match="batch_size must be an integer"):
+            trained_ada.fit_threshold(x, batch_size=bad)
+    with pytest.raises(ValueError, match="at least one image"):
+        trained_ada.score_samples(x[:0])
 
 
 def test_choose_beta_refuses_what_it_cannot_do(trained_ada, tiny_split) -> None:
@@ -232,5 +270,9 @@ def test_choose_beta_refuses_what_it_cannot_do(trained_ada, tiny_split) -> None:
         trained_ada.variant().choose_beta(x_val, x_val, grid=[-1.0])
     with pytest.raises(ValueError, match="grid"):
         trained_ada.variant().choose_beta(x_val, x_val, grid=[])
+    with pytest.raises(ValueError, match="grid must be a sequence"):  # regression: "'float' object is not iterable"
+        trained_ada.variant().choose_beta(x_val, x_val, grid=0.5)
+    with pytest.raises(ValueError, match="switch_se"):
+        trained_ada.variant().choose_beta(x_val, x_val, switch_se=-1)
     with pytest.raises(RuntimeError, match="not fitted"):
         make_detector("ada").choose_beta(x_val, x_val)

@@ -68,8 +68,11 @@ def test_fit_and_score_commands_on_an_rgb_folder(rgb_folders: Path, tmp_path: Pa
         "--val-fraction", "0.25", "--seed", "3",
     )  # fmt: skip
     assert "16 normal images" in fit.stdout and "12 to train, 4 held out for validation" in fit.stdout
-    assert "64x64 rgb" in fit.stdout and f"model saved to {model}" in fit.stdout
-    assert "s/step" in fit.stdout  # Keras' progress display
+    assert "64x64 (every file's own size), rgb (some files are in colour)" in fit.stdout  # the folder decided
+    assert f"model saved to {model}" in fit.stdout
+    assert "epoch 1/1  loss_pixel" in fit.stdout and "s/step" not in fit.stdout  # one line per epoch, not Keras'
+    log = (tmp_path / "model.log.csv").read_text().splitlines()
+    assert len(log) == 2 and {"loss_pixel", "val_loss_pixel", "d_real"} <= set(log[0].split(","))  # every metric
     out, maps = tmp_path / "scores.csv", tmp_path / "maps"
     score = _cli(
         "score", str(model), str(rgb_folders / "normal"), str(rgb_folders / "anomalies"),
@@ -79,7 +82,7 @@ def test_fit_and_score_commands_on_an_rgb_folder(rgb_folders: Path, tmp_path: Pa
 
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert tuple(rows[0])[:4] == CSV_COLUMNS and len(rows) == 20
+    assert tuple(rows[0])[:5] == CSV_COLUMNS and len(rows) == 20
     detector = load_detector(model)
     assert detector.image_shape_ == (64, 64, 3) and detector.threshold_ is not None
     info = detector.threshold_info_
@@ -91,9 +94,9 @@ def test_fit_and_score_commands_on_an_rgb_folder(rgb_folders: Path, tmp_path: Pa
     files, images = load_images_for(detector, [rgb_folders / "normal", rgb_folders / "anomalies"])
     assert [str(f) for f in files] == table["paths"]
     np.testing.assert_allclose(table["scores"], detector.score_samples(images), rtol=1e-6, atol=1e-9)
-    pictures = sorted(maps.glob("*.png"))
-    assert len(pictures) == 20 and all(Path(row["map"]).is_file() for row in rows)
-    assert Image.open(pictures[0]).size[0] > 200
+    arrays = sorted(maps.glob("*.npy"))
+    assert len(arrays) == 20 and all(Path(row["map"]).is_file() for row in rows)
+    np.testing.assert_allclose(np.load(rows[0]["map"]), detector.anomaly_map(images[:1])[0], rtol=1e-5, atol=1e-7)
 
 
 def _one_error_line(capsys: pytest.CaptureFixture) -> str:
@@ -107,14 +110,21 @@ def _one_error_line(capsys: pytest.CaptureFixture) -> str:
     [
         (["--image-size", "100"], "multiples of 16"),
         (["--image-size", "big"], "--image-size"),
-        (["--val-fraction", "0"], "val_fraction"),
+        (["--val-fraction", "0"], "--val-fraction"),
+        (["--image-size", "65536"], "1 to 1024 pixels"),
+        (["--epochs", "100000"], "--epochs"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--batch-size", "-1"], "--batch-size"),
+        (["--known-anomaly", "{normal}"], "content of a normal image"),
+        (["--val-dir", "{copies}"], "content of a training image"),
+        (["--out", "{normal}/model.keras"], "inside the input folder"),
         (["--method", "adaa"], "unknown method 'adaa'"),
         (["--out", "{tmp}/model.pkl"], "'.keras' file"),
         (["--method", "knn", "--out", "{tmp}/knn.keras"], "'.pkl' file"),
         (["--threshold", "f1"], "validation anomalies"),
         (["--method", "ada-semi"], "known anomaly"),
         (["--epochs", "0"], "epochs"),
-        (["--target-fpr", "1.5"], "target_fpr"),
+        (["--target-fpr", "1.5"], "--target-fpr"),
         (["--color", "cmyk"], "--color"),
         (["--seed", "-1"], "seed"),
         (["--val-dir", "{tmp}", "--val-fraction", "0.2"], "not both"),
@@ -124,7 +134,10 @@ def _one_error_line(capsys: pytest.CaptureFixture) -> str:
 def test_fit_checks_every_option_before_training(
     rgb_folders: Path, tmp_path: Path, capsys: pytest.CaptureFixture, argv: list[str], message: str
 ) -> None:
-    argv = [arg.format(tmp=tmp_path) for arg in argv]
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    (copies / "copy.png").write_bytes((rgb_folders / "normal" / "img_03.png").read_bytes())
+    argv = [arg.format(tmp=tmp_path, normal=rgb_folders / "normal", copies=copies) for arg in argv]
     out = [] if "--out" in argv else ["--out", str(tmp_path / "model.keras")]
     start = time.perf_counter()
     assert _status(["fit", str(rgb_folders / "normal"), *out, *argv]) == 2
@@ -154,9 +167,14 @@ def test_fit_refuses_to_run_without_validation_images(tmp_path: Path, capsys: py
         (["{tmp}/missing.keras", "{data}"], "no saved detector"),
         (["{model}", "{tmp}/nothing-here"], "no such file or folder"),
         (["{model}", "{empty}"], "holds no image file"),
-        (["{model}", "{data}", "--threshold", "nan"], "threshold must be a finite number"),
+        (["{model}", "{data}", "--threshold", "nan"], "--threshold: must be a finite number"),
         (["{model}", "{data}", "--out", "{tmp}"], "is a folder"),
         (["{ocsvm}", "{data}", "--maps", "{tmp}/maps"], "no maps"),
+        (["{ocsvm}", "{data}", "--overlays", "{tmp}/overlays"], "no maps"),
+        (["{model}", "{data}", "--out", "{model}"], "is also an input"),
+        (["{model}", "{data}", "--out", "{data}/scores.csv"], "inside the input folder"),
+        (["{model}", "{data}", "--maps", "{data}/maps"], "inside the input folder"),
+        (["{model}", "{data}", "--overlays", "{data}/../normal/overlays"], "inside the input folder"),
     ],
 )
 def test_score_checks_its_arguments(
@@ -197,8 +215,11 @@ def test_known_anomalies_validate_one_class_methods_and_train_supervised_ones(
     ada = fit_folder(FitConfig(out=str(tmp_path / "ada.keras"), method="ada", epochs=1, verbose=0, **common))
     assert (ada.n_known_train, ada.n_known_val) == (0, 4)  # ada never trains on them: they choose its β
     validation = ada.detector.beta_validation_
-    assert ada.detector.beta in validation and validation[ada.detector.beta] == max(validation.values())
-    assert f"beta {ada.detector.beta:g} chosen on the known anomalies" in ada.summary()
+    choice = ada.detector.beta_choice_
+    assert ada.detector.beta in validation and choice["chosen"] == ada.detector.beta
+    # 4 anomalies: too few to move beta from its default unless another is better beyond sampling error
+    assert choice["current"] == 0.5 and (ada.detector.beta == 0.5 or choice["gain"] > 2 * choice["gain_se"])
+    assert f"beta {ada.detector.beta:g} " in ada.summary() and "fewer than 10" in ada.summary()
     assert load_detector(tmp_path / "ada.keras").beta == ada.detector.beta  # the saved model scores with it
 
 
@@ -241,6 +262,7 @@ def test_fit_sets_a_threshold_on_validation_images_only(blobs: dict[str, np.ndar
     assert detector.threshold_info_ | {"map_scale": None} == {
         "strategy": "fpr",
         "n_normal": 100,
+        "normal_median": pytest.approx(float(np.median(val_scores))),
         "target_fpr": 0.05,
         "validation_fpr": 0.05,
         "map_scale": None,

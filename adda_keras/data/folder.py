@@ -7,25 +7,36 @@ normal images and, optionally, one folder of anomalies.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from adda_keras.options import MAX_IMAGE_SIDE
 from adda_keras.validation import check_number
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
     "COLOR_MODES",
+    "DEFAULT_COLOR_MODE",
+    "DEFAULT_IMAGE_SIZE",
     "IMAGE_EXTENSIONS",
+    "MAX_IMAGE_SIDE",
+    "ImageFormat",
+    "UnreadableImage",
+    "file_digest",
     "find_image_files",
+    "image_format",
     "load_folder_dataset",
     "load_image_files",
     "load_image_folder",
+    "read_image_files",
 ]
 
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff")
@@ -34,6 +45,14 @@ IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff")
 COLOR_MODES = {"grayscale": "L", "rgb": "RGB"}
 """Valid ``color_mode`` values and the Pillow mode each converts to."""
 
+DEFAULT_IMAGE_SIZE = (64, 64)
+"""``(height, width)`` images are read at when neither the caller nor the data fixes it (the files' sizes differ)."""
+
+DEFAULT_COLOR_MODE = "grayscale"
+"""The colour mode of a folder without any colour image; a folder with one is read as ``"rgb"``."""
+
+# Pillow modes without colour (1-bit, 8-bit, 16/32-bit integer, float, with or without alpha).
+_GRAY_MODES = ("1", "L", "LA", "La", "I", "F", "I;16", "I;16L", "I;16B", "I;16N")
 # Pillow modes of 16-bit single-channel images, scaled by 65535.
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N")
 _TIFF_BITS_PER_SAMPLE = 258
@@ -43,8 +62,8 @@ _CONSTANT = 1e-3
 
 def load_image_folder(
     directory: str | os.PathLike[str],
-    image_size: tuple[int, int] = (28, 28),
-    color_mode: str = "grayscale",
+    image_size: tuple[int, int] | None = None,
+    color_mode: str | None = None,
     background: float = 0.0,
 ) -> np.ndarray:
     """Read every image in ``directory`` as float32 ``(N, H, W, C)`` in ``[0, 1]``.
@@ -65,16 +84,21 @@ def load_image_folder(
     alpha channel (e.g. black strokes on transparency) would come out
     constant over a black background, so it raises ``ValueError`` that
     suggests ``background=1.0``.
+
+    Without ``image_size`` or ``color_mode``, the files decide
+    (:func:`image_format`): their own size when it is the same for all,
+    else :data:`DEFAULT_IMAGE_SIZE`; ``"rgb"`` when any file is in colour.
     """
-    size = _check_options(image_size, color_mode, background)
-    return _read_folder(directory, "directory", size, color_mode, background)
+    chosen = image_format(_image_files(directory, "directory"), image_size, color_mode)
+    size = _check_options(chosen.size, chosen.color, background)
+    return _read_folder(directory, "directory", size, chosen.color, background)
 
 
 def load_folder_dataset(
     normal_dir: str | os.PathLike[str],
     anomaly_dir: str | os.PathLike[str] | None = None,
-    image_size: tuple[int, int] = (28, 28),
-    color_mode: str = "grayscale",
+    image_size: tuple[int, int] | None = None,
+    color_mode: str | None = None,
     background: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read a folder of normal images and an optional folder of anomalies.
@@ -93,7 +117,19 @@ def load_folder_dataset(
     test set. The protocol needs anomalies in the test set, so without
     ``anomaly_dir`` the result is only fit for training or scoring, not for an
     evaluated split.
+
+    Without ``image_size`` or ``color_mode``, both folders' files decide, by
+    the rule that ``adda-keras fit`` follows too (:func:`image_format`):
+    their own size when every file has the same one, else
+    :data:`DEFAULT_IMAGE_SIZE`; ``"rgb"`` when any file is in colour, else
+    grayscale. The choice is logged.
     """
+    files = _image_files(normal_dir, "normal_dir")
+    if anomaly_dir is not None:
+        files = files + _image_files(anomaly_dir, "anomaly_dir")
+    chosen = image_format(files, image_size, color_mode)
+    logger.info("Reading %s", chosen.describe())
+    image_size, color_mode = chosen.size, chosen.color
     size = _check_options(image_size, color_mode, background)
     normal = _read_folder(normal_dir, "normal_dir", size, color_mode, background)
     parts, labels = [normal], [np.zeros(len(normal), dtype=np.int64)]
@@ -144,21 +180,148 @@ def find_image_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
 
 def load_image_files(
     files: Sequence[str | os.PathLike[str]],
-    image_size: tuple[int, int] = (28, 28),
-    color_mode: str = "grayscale",
+    image_size: tuple[int, int] | None = None,
+    color_mode: str | None = None,
     background: float = 0.0,
 ) -> np.ndarray:
     """Read the image ``files``, in the given order, exactly as :func:`load_image_folder` reads a folder's files.
 
     ``(N, H, W, C)`` float32 in ``[0, 1]``; see :func:`load_image_folder` for
-    ``image_size``, ``color_mode`` and ``background``. A file that cannot be
-    decoded raises ``ValueError`` naming it.
+    ``image_size``, ``color_mode`` (unset: :func:`image_format` decides) and
+    ``background``. A file that cannot be decoded raises ``ValueError`` naming it.
     """
-    size = _check_options(image_size, color_mode, background)
     files = [Path(f) for f in files]
     if not files:
         raise ValueError("files must name at least one image file")
-    return _read_files(files, size, color_mode, background)
+    chosen = image_format(files, image_size, color_mode)
+    size = _check_options(chosen.size, chosen.color, background)
+    return _read_files(files, size, chosen.color, background)
+
+
+@dataclass(frozen=True)
+class UnreadableImage:
+    """A file that :func:`read_image_files` skipped, and why."""
+
+    path: Path
+    reason: str
+
+
+def read_image_files(
+    files: Sequence[str | os.PathLike[str]],
+    image_size: tuple[int, int],
+    color_mode: str,
+    background: float = 0.0,
+) -> tuple[np.ndarray, list[Path], list[UnreadableImage]]:
+    """Read ``files`` like :func:`load_image_files`, but skip those that cannot be decoded instead of failing.
+
+    For scoring thousands of files where one broken file must not stop the
+    rest (``adda-keras score --skip-unreadable``). Returns the images of the
+    readable files, those files (in the given order) and every skipped file
+    with the reason; the images array has zero rows when none was readable.
+    """
+    size = _check_options(image_size, color_mode, background)
+    height, width = size
+    channels = 3 if color_mode == "rgb" else 1
+    images = np.empty((len(files), height, width, channels), dtype=np.float32)
+    kept: list[Path] = []
+    skipped: list[UnreadableImage] = []
+    for given in files:
+        path = Path(given)
+        try:
+            images[len(kept)] = _read_one(path, size, color_mode, background)
+        except ValueError as error:
+            skipped.append(UnreadableImage(path, str(error)))
+            continue
+        kept.append(path)
+    return images[: len(kept)], kept, skipped
+
+
+@dataclass(frozen=True)
+class ImageFormat:
+    """The size and colour mode a set of image files is read at, and whether the files or defaults decided."""
+
+    size: tuple[int, int]
+    color: str
+    #: why this size: ``"given"``, ``"uniform"`` (every file has it) or ``"default"`` (sizes differ)
+    size_source: str
+    #: why this colour mode: ``"given"``, ``"files"`` (the files' modes) or ``"default"``
+    color_source: str
+    #: the smallest and largest ``(height, width)`` among the files (``None`` when not looked at)
+    size_range: tuple[tuple[int, int], tuple[int, int]] | None = None
+
+    def describe(self) -> str:
+        """The choice in words, e.g. ``"64x64 (every file's own size) grayscale (no file is in colour)"``."""
+        height, width = self.size
+        why_size = {
+            "given": "as given",
+            "uniform": "every file's own size",
+            "default": "the default: the files' sizes differ"
+            + (
+                ""
+                if self.size_range is None
+                else f", from {self.size_range[0][0]}x{self.size_range[0][1]} "
+                f"to {self.size_range[1][0]}x{self.size_range[1][1]}"
+            ),
+        }[self.size_source]
+        why_color = {
+            "given": "as given",
+            "files": "some files are in colour" if self.color == "rgb" else "no file is in colour",
+            "default": "the default",
+        }[self.color_source]
+        return f"{height}x{width} ({why_size}), {self.color} ({why_color})"
+
+
+def image_format(
+    files: Sequence[str | os.PathLike[str]],
+    image_size: tuple[int, int] | None = None,
+    color_mode: str | None = None,
+) -> ImageFormat:
+    """The size and colour mode to read ``files`` at: as given, else what the files themselves say.
+
+    The one rule behind every reader's defaults (the folder readers of this
+    module and ``adda-keras fit``): an unset ``image_size`` becomes the
+    files' own ``(height, width)`` when all of them share it, else
+    :data:`DEFAULT_IMAGE_SIZE`; an unset ``color_mode`` becomes ``"rgb"``
+    when any file is stored in colour, else :data:`DEFAULT_COLOR_MODE`. Only
+    the files' headers are read. A shared size with a side above
+    :data:`MAX_IMAGE_SIDE` raises ``ValueError`` (give ``image_size``), and
+    so does a file whose header cannot be read.
+    """
+    if image_size is not None and color_mode is not None:
+        return ImageFormat(image_size, color_mode, "given", "given")
+    sizes, colour = set(), False
+    for given in files:
+        try:
+            with Image.open(given) as opened:
+                sizes.add((opened.height, opened.width))
+                colour = colour or opened.mode not in _GRAY_MODES
+        except (OSError, ValueError, Image.DecompressionBombError) as error:
+            raise ValueError(f"cannot read image file {given}: {error}") from error
+    if color_mode is not None:
+        color, color_source = color_mode, "given"
+    else:
+        color, color_source = ("rgb" if colour else DEFAULT_COLOR_MODE), "files"
+    size_range = (min(sizes), max(sizes)) if sizes else None
+    if image_size is not None:
+        return ImageFormat(image_size, color, "given", color_source, size_range)
+    if len(sizes) == 1:
+        (size,) = sizes
+        if max(size) > MAX_IMAGE_SIDE:
+            raise ValueError(
+                f"the images are {size[0]}x{size[1]} pixels, larger than the {MAX_IMAGE_SIDE} pixels per side "
+                "read by default: give an image size (e.g. --image-size 256) to resize them"
+            )
+        return ImageFormat(size, color, "uniform", color_source, size_range)
+    return ImageFormat(DEFAULT_IMAGE_SIZE, color, "default", color_source, size_range)
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes: equal files have equal digests, whatever their names or folders."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _check_options(image_size: tuple[int, int], color_mode: str, background: float) -> tuple[int, int]:
@@ -166,13 +329,13 @@ def _check_options(image_size: tuple[int, int], color_mode: str, background: flo
     check_number("background", background, 0.0, 1.0)
     if color_mode not in COLOR_MODES:
         raise ValueError(f"color_mode must be one of {tuple(COLOR_MODES)}; got {color_mode!r}")
-    message = f"image_size must be a pair of positive ints (height, width); got {image_size!r}"
+    message = f"image_size must be a pair of ints in [1, {MAX_IMAGE_SIDE}] (height, width); got {image_size!r}"
     try:
         height, width = image_size
     except (TypeError, ValueError):
         raise ValueError(message) from None
     for value in (height, width):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_IMAGE_SIDE:
             raise ValueError(message)
     return int(height), int(width)
 
@@ -196,13 +359,18 @@ def _read_files(files: list[Path], size: tuple[int, int], color_mode: str, backg
     channels = 3 if color_mode == "rgb" else 1
     images = np.empty((len(files), height, width, channels), dtype=np.float32)
     for index, path in enumerate(files):
-        try:
-            with Image.open(path) as opened:
-                pixels = _decode(opened, color_mode, background)
-        except (OSError, ValueError, Image.DecompressionBombError) as error:
-            raise ValueError(f"cannot read image file {path}: {error}") from error
-        images[index] = _resize(pixels, height, width)
+        images[index] = _read_one(path, size, color_mode, background)
     return images
+
+
+def _read_one(path: Path, size: tuple[int, int], color_mode: str, background: float) -> np.ndarray:
+    """Decode and resize one file; ``ValueError`` naming it when it cannot be decoded."""
+    try:
+        with Image.open(path) as opened:
+            pixels = _decode(opened, color_mode, background)
+    except (OSError, ValueError, Image.DecompressionBombError) as error:
+        raise ValueError(f"cannot read image file {path}: {error}") from error
+    return _resize(pixels, *size)
 
 
 def _decode(image: Image.Image, color_mode: str, background: float) -> np.ndarray:

@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 import keras
 import numpy as np
+import scipy.stats
 import tensorflow as tf
 
 from adda_keras.attention import ATTENTION_METHODS, NORMALISATIONS, attention_maps, check_option
@@ -91,6 +92,12 @@ BETA_METHODS = ("ada", "ada-semi")
 BETA_GRID = (0.0, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 #: fewest normal validation images on which β's spread ratio is measured (else x_train is used)
 MIN_SPREAD_IMAGES = 10
+#: fewest labelled anomalies from which :meth:`VAEGANDetector.choose_beta` chooses without a warning
+MIN_BETA_ANOMALIES = 10
+#: a candidate β replaces the current one only if its validation AUROC gain exceeds this many standard errors
+BETA_SWITCH_SE = 2.0
+#: bootstrap resamples behind those standard errors
+BETA_BOOTSTRAPS = 500
 
 PartsFn = Callable[[tf.Tensor], dict[str, tf.Tensor]]
 
@@ -453,6 +460,8 @@ class VAEGANDetector(_AttentionDetector):
         self.model_: VAEGAN | None = None
         #: validation AUROC per candidate β of the last :meth:`choose_beta` (None before)
         self.beta_validation_: dict[float, float] | None = None
+        #: the last :meth:`choose_beta`'s decision and its sampling uncertainty (None before)
+        self.beta_choice_: dict[str, Any] | None = None
 
     def fit(
         self,
@@ -476,38 +485,109 @@ class VAEGANDetector(_AttentionDetector):
         return self._threshold_after_fit(x_val)
 
     def choose_beta(
-        self, x_val: np.ndarray, x_val_anomalies: np.ndarray, grid: Sequence[float] = BETA_GRID
+        self,
+        x_val: np.ndarray,
+        x_val_anomalies: np.ndarray,
+        grid: Sequence[float] = BETA_GRID,
+        switch_se: float = BETA_SWITCH_SE,
+        seed: int = 0,
     ) -> VAEGANDetector:
-        """Set ``beta`` to the value of ``grid`` whose ADA score best separates labelled validation images.
+        """Set ``beta`` from ``grid`` by validation AUROC, but only where the labelled images can tell.
 
         The default β was chosen on noisy MNIST, where ``D(x)`` helps; on other
         images the discriminator's belief can run the wrong way (on notebook
         07's brick textures ``D(x)`` alone has an AUROC far below 0.5), and
-        only labelled anomalies can tell. Both sets must be validation
-        images, never the images the detector is evaluated on. The networks
-        are unchanged; the default threshold is refitted on ``x_val`` (the
-        scores change with β).
+        only labelled anomalies can tell. With a handful of them, though, the
+        best of seven AUROCs is often best by chance, and a β chosen on one
+        pair of images can cost far more on new ones than it gained on these.
+        So the current ``beta`` (the default unless set) is kept unless the
+        best candidate beats it by more than ``switch_se`` standard errors of
+        the AUROC gain, estimated by a paired, stratified bootstrap over the
+        normal and the anomalous validation images (:data:`BETA_BOOTSTRAPS`
+        resamples, seeded by ``seed``). A warning is logged with fewer than
+        :data:`MIN_BETA_ANOMALIES` anomalies, and when no candidate's AUROC
+        differs from 0.5 by more than two standard errors: such "anomalies"
+        look like the normal images to the detector (copies of them, or
+        mislabelled), and no β can be chosen from them.
+
+        Both sets must be validation images, never the images the detector is
+        evaluated on. The networks are unchanged; the default threshold is
+        refitted on ``x_val`` (the scores change with β).
 
         Args:
             x_val: normal validation images.
             x_val_anomalies: anomalous validation images (e.g. of a known anomaly).
             grid: candidate β values, in spread units (0 = no D term); the
-                smallest of equally good values is kept.
+                current β is always a candidate, and the smallest of equally
+                good values is the best.
+            switch_se: how many standard errors the gain must exceed (0 = take the best AUROC).
+            seed: seeds the bootstrap.
 
         Returns:
-            ``self``, with ``beta`` set and every candidate's validation AUROC
-            in ``beta_validation_``.
+            ``self``, with ``beta`` set, every candidate's validation AUROC in
+            ``beta_validation_`` and the decision with its uncertainty in
+            ``beta_choice_`` (``current``, ``best``, ``chosen``, ``gain``,
+            ``gain_se``, ``se`` per β, ``n_normal``, ``n_anomalies``,
+            ``switch_se``, ``warnings``).
         """
         if self.method != "ada":
             raise ValueError(f"choose_beta applies to the 'ada' score; {self.method!r} has no D term to weight")
+        if isinstance(grid, (str, bytes)) or not isinstance(grid, Iterable):
+            raise ValueError(f"grid must be a sequence of numbers >= 0, e.g. (0, 0.5, 2); got {grid!r}")
+        grid = list(grid)
+        if not grid or not all(
+            isinstance(b, (int, float, np.number)) and not isinstance(b, bool) and np.isfinite(b) and b >= 0
+            for b in grid
+        ):
+            raise ValueError(f"grid must hold one or more finite numbers >= 0; got {grid!r}")
+        if not (isinstance(switch_se, (int, float)) and np.isfinite(switch_se) and switch_se >= 0):
+            raise ValueError(f"switch_se must be a finite number >= 0; got {switch_se!r}")
         x_val = self._check_input(x_val)
         x_val_anomalies = self._check_input(x_val_anomalies)
-        candidates = sorted({float(b) for b in grid})
-        if not candidates or not all(np.isfinite(b) and b >= 0 for b in candidates):
-            raise ValueError(f"grid must hold one or more finite numbers >= 0; got {list(grid)!r}")
-        self.beta_validation_ = self._auroc_per_beta(x_val, x_val_anomalies, candidates)
-        self.beta = max(candidates, key=self.beta_validation_.get)
-        logger.info("beta chosen on validation anomalies: %g (AUROC per beta: %s)", self.beta, self.beta_validation_)
+        current = float(self.beta)
+        candidates = sorted({float(b) for b in grid} | {current})
+        labels = np.r_[np.zeros(len(x_val)), np.ones(len(x_val_anomalies))]
+        parts = self._batched_parts(np.concatenate([x_val, x_val_anomalies]))
+        scores = {
+            b: parts["weighted_residual"] - b * self.spread_ratio_ * parts["normal_probability"] for b in candidates
+        }
+        validation = {b: auroc(labels, scores[b]) for b in candidates}
+        resampled = _bootstrap_aurocs(scores, len(x_val), BETA_BOOTSTRAPS, seed)
+        best = max(candidates, key=validation.get)  # the first, i.e. smallest, of equals
+        gain = validation[best] - validation[current]
+        gain_se = float(np.std(resampled[best] - resampled[current]))
+        chosen = best if gain > 0 and gain > switch_se * gain_se else current
+        se = {b: float(np.std(resampled[b])) for b in candidates}
+        warnings = []
+        if len(x_val_anomalies) < MIN_BETA_ANOMALIES:
+            warnings.append(
+                f"only {len(x_val_anomalies)} labelled anomalies (fewer than {MIN_BETA_ANOMALIES}): one of them "
+                f"more or less moves an AUROC by up to {1 / len(x_val_anomalies):.2f} (bootstrap standard error at "
+                f"beta {current:g}: {se[current]:.3f}), so beta stays at {current:g} unless another value is far better"
+            )
+        if all(abs(validation[b] - 0.5) <= max(2 * se[b], 0.01) for b in candidates):
+            warnings.append(
+                "the labelled anomalies are indistinguishable from the normal validation images (every candidate's "
+                f"AUROC is 0.5 within sampling error: {', '.join(f'{validation[b]:.3f}' for b in candidates)}); "
+                "are they copies of normal images, or mislabelled? beta is not changed on their account"
+            )
+        for message in warnings:
+            logger.warning("choose_beta: %s", message)
+        self.beta = chosen
+        self.beta_validation_ = validation
+        self.beta_choice_ = {
+            "current": current,
+            "best": best,
+            "chosen": chosen,
+            "gain": float(gain),
+            "gain_se": gain_se,
+            "se": se,
+            "n_normal": len(x_val),
+            "n_anomalies": len(x_val_anomalies),
+            "switch_se": float(switch_se),
+            "warnings": warnings,
+        }
+        logger.info("beta %g (validation AUROC per beta: %s; choice %s)", chosen, validation, self.beta_choice_)
         return self._threshold_after_fit(x_val)
 
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
@@ -534,6 +614,33 @@ class VAEGANDetector(_AttentionDetector):
         self.model_ = VAEGAN(
             networks["encoder"], networks["decoder"], networks["discriminator"], **self._loss_settings()
         )
+
+
+def _bootstrap_aurocs(
+    scores: dict[float, np.ndarray], n_normal: int, n_resamples: int, seed: int
+) -> dict[float, np.ndarray]:
+    """AUROC of each β's scores on ``n_resamples`` paired, stratified bootstrap resamples (for :meth:`choose_beta`).
+
+    ``scores[b]`` holds the ``n_normal`` normal images' scores, then the
+    anomalies'. Normal and anomalous images are resampled separately, and
+    every β sees the same resample, so that differences between βs keep
+    their correlation. AUROC by ranks (Mann-Whitney, ties counted half).
+    """
+    rng = np.random.default_rng(seed)
+    n_anomalous = len(next(iter(scores.values()))) - n_normal
+    picks = np.concatenate(
+        [
+            rng.integers(0, n_normal, (n_resamples, n_normal)),
+            n_normal + rng.integers(0, n_anomalous, (n_resamples, n_anomalous)),
+        ],
+        axis=1,
+    )
+    result = {}
+    for beta, values in scores.items():
+        ranks = scipy.stats.rankdata(values[picks], axis=1)
+        rank_sum = ranks[:, n_normal:].sum(axis=1)
+        result[beta] = (rank_sum - n_anomalous * (n_anomalous + 1) / 2) / (n_anomalous * n_normal)
+    return result
 
 
 SEMI_SUPERVISED_METHODS = ("ada-semi", "ada-cam-ano")

@@ -156,6 +156,7 @@ class AnomalyDetector(abc.ABC):
             or not math.isfinite(threshold)
         ):
             raise ValueError(f"threshold must be a finite number; got {threshold!r}")
+        check_int("batch_size", batch_size)
         result = self._predict(images, batch_size)
         threshold = self.threshold_ if threshold is None else float(threshold)
         if threshold is None:
@@ -191,7 +192,9 @@ class AnomalyDetector(abc.ABC):
             batch_size: scoring batch size.
 
         ``threshold_info_`` records the strategy, its target, the number of
-        validation images of each kind, the false-positive rate (and recall)
+        validation images of each kind, the median score of the normal ones
+        (``normal_median``: the zero of the normalised score of
+        ``adda-keras score``), the false-positive rate (and recall)
         the threshold gives on them (with the 95% Wilson interval of that
         rate: what new normal images may show from sampling alone), and ``map_scale``, the
         :data:`MAP_SCALE_QUANTILE` quantile of the normal images' map values
@@ -206,6 +209,7 @@ class AnomalyDetector(abc.ABC):
             raise ValueError(f"strategy must be one of {THRESHOLD_STRATEGIES}; got {strategy!r}")
         check_number("target_fpr", target_fpr, 0.0, 1.0, open_low=True, open_high=True)
         check_number("target_recall", target_recall, 0.0, 1.0, open_low=True)
+        check_int("batch_size", batch_size)
         if x_val is None:
             raise ValueError(
                 "a threshold needs normal validation images (x_val); adda_keras does not invent one from "
@@ -215,7 +219,11 @@ class AnomalyDetector(abc.ABC):
             raise ValueError(f"the {strategy!r} threshold needs labelled validation anomalies (x_val_anomalies)")
         normal = self._predict(x_val, batch_size)
         anomalous = None if x_val_anomalies is None else self._predict(x_val_anomalies, batch_size).scores
-        info: dict[str, Any] = {"strategy": strategy, "n_normal": len(normal.scores)}
+        info: dict[str, Any] = {
+            "strategy": strategy,
+            "n_normal": len(normal.scores),
+            "normal_median": float(np.median(normal.scores)),
+        }
         if strategy == "fpr":
             threshold = threshold_at_fpr(normal.scores, target_fpr)
             info["target_fpr"] = float(target_fpr)

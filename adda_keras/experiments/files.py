@@ -1,0 +1,81 @@
+"""No lost files: outputs written whole or not at all, never into the commands' inputs, inputs that do not overlap.
+
+The commands on a user's own folders read images and models and write CSVs,
+maps and models. Three rules keep a user's files safe, checked before any
+training or scoring:
+
+* an output is written to a temporary file beside its target and renamed
+  over it only when complete (:func:`atomic_output`), so that a run that
+  fails half-way leaves the previous file as it was;
+* an output is never one of the inputs (the model, an image) and never lies
+  inside a folder being scored (:func:`check_not_an_input`), where a second
+  run would score the first run's pictures as images;
+* two sets of images that must be different (known anomalies and the normal
+  images; validation and training images) share no file content
+  (:func:`shared_files`), whatever the files are called.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from adda_keras.data.folder import file_digest
+
+__all__ = ["atomic_output", "check_not_an_input", "shared_files"]
+
+
+@contextlib.contextmanager
+def atomic_output(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target`` (same suffix); on success rename it to ``target``, else delete it.
+
+    The rename is atomic on one file system, so ``target`` holds either its
+    previous content or the complete new one, never a truncated file. The
+    temporary name starts with a dot and keeps the suffix, so writers that
+    check the suffix (``.keras``, ``.pkl``, ``.csv``) accept it.
+    """
+    target = Path(target)
+    handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        temporary.unlink()  # writers such as Keras' save refuse or prompt for an existing file
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def check_not_an_input(output: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]], what: str) -> None:
+    """Raise ``ValueError`` when ``output`` is one of ``inputs`` or lies inside one of the input folders.
+
+    ``what`` names the output in the message (e.g. ``"--out"``). Paths are
+    compared resolved, so ``./m.keras`` and ``m.keras`` are the same file.
+    """
+    target = Path(output).expanduser().resolve()
+    for given in inputs:
+        source = Path(given).expanduser().resolve()
+        if target == source:
+            raise ValueError(f"{what} {output} is also an input of this command; write to another path")
+        if source.is_dir() and source in target.parents:
+            raise ValueError(
+                f"{what} {output} lies inside the input folder {given}: a later run would read what this one "
+                "writes; write outside it"
+            )
+
+
+def shared_files(
+    first: Sequence[str | os.PathLike[str]], second: Sequence[str | os.PathLike[str]]
+) -> list[tuple[Path, Path]]:
+    """Pairs ``(a, b)`` of a file of ``first`` and a file of ``second`` with the same content (SHA-256).
+
+    Copies count, whatever their names and folders: a known-anomaly folder
+    that holds copies of the normal images is caught as surely as the same
+    folder given twice.
+    """
+    digests = {file_digest(path): Path(path) for path in second}
+    return [(Path(path), digests[digest]) for path in first if (digest := file_digest(path)) in digests]

@@ -18,7 +18,9 @@ numbers into ``docs/``, this hook, at every build,
   folder that does not show them already;
 * points relative links of these pages that leave ``results/`` (a script, a
   notebook source) at the file on the repository host (``repo_url``), since
-  the site does not contain them.
+  the site does not contain them; while that address is a placeholder
+  (``extra.repo_published: false``, see docs/hooks.py) such a link becomes
+  its plain text.
 
 New files (another table, ``results/attention_tuning.md``) appear on the
 site without any change here; a page that links to a missing file fails the
@@ -46,6 +48,8 @@ FIGURES = "roc_*.png"
 BRANCH = "main"
 #: ``](target)`` and ``](target "title")`` of Markdown links and images; group 1 is the target
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(\s+\"[^\"]*\")?\s*\)")
+#: a whole Markdown link (not an image): group 1 its text, group 2 its target
+_TEXT_LINK = re.compile(r"(?<!!)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
 
 def _repo_root(config: MkDocsConfig) -> Path:
@@ -184,6 +188,14 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         fragment = match.group(1)[len(match.group(1).split("#", 1)[0]) :]
         return f"]({base}{target}{fragment}{match.group(2) or ''})"
 
+    if not config.repo_url and config.extra.get("repo_placeholder"):
+
+        def unlink(match: re.Match[str]) -> str:
+            target = local_target(src_uri, match.group(2))
+            leaves = target is not None and files.get_file_from_path(target) is None and (root / target).exists()
+            return match.group(1) if leaves else match.group(0)
+
+        markdown = _TEXT_LINK.sub(unlink, markdown)
     markdown = _LINK.sub(rewrite, markdown)
     shown = {local_target(src_uri, match.group(1)) for match in _LINK.finditer(markdown)}
     figures = [figure for figure in figures_of(root, src_uri) if figure not in shown]

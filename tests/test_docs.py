@@ -151,16 +151,13 @@ def test_api_reference_covers_every_module() -> None:
     assert not missing, f"add `::: module` blocks for {missing} to a page in docs/api/ (and to the nav if it is new)"
 
 
-def test_the_repository_address_is_set_once(site: Path) -> None:
-    """``repo_url`` is the only line of mkdocs.yml that names the repository; the site's links derive from it."""
+def test_the_repository_address_is_set_once_and_never_linked_while_a_placeholder(site: Path) -> None:
+    """``repo_url`` is the only line of mkdocs.yml naming the repository; unpublished, no page links to it."""
     config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     repo_url = re.search(r"^repo_url:\s*(\S+)", config, re.MULTILINE).group(1)
     repository = repo_url.removeprefix("https://github.com/")
     naming = [line for line in config.splitlines() if repository in line and not line.lstrip().startswith("#")]
     assert naming == [f"repo_url: {repo_url}"], f"mkdocs.yml names the repository elsewhere too: {naming}"
-    page = (site / "notebooks/00_overview/index.html").read_text(encoding="utf-8")
-    colab = f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/00_overview.ipynb"
-    assert f'href="{colab}" title="Open in Colab"' in page
     hooks = _load(REPO / "docs" / "hooks.py")
     assert (
         hooks.colab_base("https://github.com/o/r.git")
@@ -168,6 +165,16 @@ def test_the_repository_address_is_set_once(site: Path) -> None:
     )
     with pytest.raises(hooks.PluginError, match="GitHub address"):
         hooks.colab_base("https://gitlab.com/o/r")
+    if re.search(r"^\s+repo_published:\s*true", config, re.MULTILINE):
+        return  # published: the scratch build of test_notebooks_outside_docs_reach_the_site checks the links
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert f'href="{repo_url}' not in text and "colab.research.google.com/github" not in text, page
+        for match in re.finditer(re.escape(repository), text):  # named only as a placeholder (the set-up cell)
+            assert "placeholder" in text[match.end() : match.end() + 300], f"{page}: {text[match.start() - 80 :][:200]}"
+    tutorials = (site / "tutorials" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../notebooks/00_overview/00_overview.ipynb" download' in tutorials
+    assert "adda_keras-notebooks.zip" in tutorials and "JupyterLab" in tutorials
 
 
 def test_repo_links_point_to_the_site_or_the_repository(site: Path) -> None:
@@ -225,7 +232,14 @@ def _sample_notebook(title: str) -> dict:
             {
                 "cell_type": "markdown",
                 "metadata": {},
-                "source": [f"# {title}\n", "\n", "It prints *one line\n", "of output*, then stops. More text.\n"],
+                "source": [
+                    f"# {title}\n",
+                    "\n",
+                    "It prints *one line\n",
+                    "of output*, then stops. More text.\n",
+                    "\n",
+                    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://example.org)\n",
+                ],
             },
             {
                 "cell_type": "code",
@@ -244,7 +258,8 @@ def _sample_notebook(title: str) -> dict:
 def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    shutil.copy2(REPO / "mkdocs.yml", project / "mkdocs.yml")
+    config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")  # as published: Colab and repository links
+    (project / "mkdocs.yml").write_text(re.sub(r"repo_published:\s*false", "repo_published: true", config))
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO / "docs", project / "docs", ignore=ignore)
     shutil.copytree(REPO / "adda_keras", project / "adda_keras", ignore=ignore)
@@ -272,6 +287,8 @@ def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
     )
     assert not (site / "notebooks" / "99_sample").exists()
     assert "It prints <em>one line of output</em>, then stops." in tutorials, "summary is not the whole sentence"
+    assert 'src="../../assets/colab-badge.svg"' in html and "colab.research.google.com/assets" not in html
+    assert (site / "assets" / "colab-badge.svg").is_file(), "the site serves its own badge image"
 
     # results/: every page, the figures beside a table, links that leave results/ go to the repository
     overview = (site / "results" / "index.html").read_text(encoding="utf-8")

@@ -251,3 +251,6 @@ for key, values in pixel_auroc.items():
 # - **04 · ADA, self-supervised**: the attention-weighted score, β, the ablations.
 # - **05 · ADA, semi-supervised**: a few known anomalies and a second discriminator.
 # - **06 · Results**: the reproduced tables beside the paper's.
+# - **07 · Your own images**: a folder of normal images, `fit`, a threshold, `score`, from Python and the command line.
+# - **08 · Localisation**: where the anomaly is, scored against defect masks, with a classical patch-kNN beside ADA.
+# - **09 · Real images** (`09_real_images`): the detectors on benchmarks of real photographs.

@@ -67,6 +67,7 @@ if "google.colab" in sys.modules:  # on Colab: install adda_keras from an upload
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 
 from adda_keras import make_detector
 from adda_keras.attention import attention_maps
@@ -186,6 +187,43 @@ print("peak of CAM(x): ", np.round(parts["attention_input"].max(axis=(1, 2)), 2)
 print("peak of CAM(x̂):", np.round(parts["attention_reconstruction"].max(axis=(1, 2)), 2))
 
 # %% [markdown]
+# ## CAM, written out
+#
+# The library computes these maps in `adda_keras.attention`; here is the same computation in a dozen lines of NumPy,
+# in the spirit of keras-io's `grad_cam.py`, and a check that it gives the library's numbers. The discriminator returns
+# its logit and its last feature maps `A` (the output of the layer `attention_features`, shape `(N, h, w, K)`); its
+# head is a global average pool followed by one dense unit with kernel `w` (shape `(K, 1)`) and bias `b`. So
+#
+# `logit(x) = mean over locations of Σ_k w_k A_k(location) + b`,
+#
+# and the CAM `Σ_k w_k A_k` is exactly how much each location adds to the logit: the first check below. Then the map
+# is resized to the image (bilinear), its magnitude taken (evidence of both signs, `normalisation="absmax"`) and
+# scaled to a maximum of 1 per image. The attention `c` of the score adds the maps of `x` and `x̂` and the floor.
+
+# %%
+discriminator = ada.model_.discriminator
+head = discriminator.get_layer("head")  # GlobalAveragePooling2D -> Dense(1)
+w, b = head.kernel.numpy()[:, 0], head.bias.numpy()[0]
+
+
+def cam(images):
+    """CAM of `discriminator` on `images`: (N, H, W), the magnitude of Σ_k w_k A_k, scaled to a maximum of 1."""
+    logit, features = discriminator(images, training=False)  # features A: (N, h, w, K)
+    raw = np.einsum("nhwk,k->nhw", features.numpy(), w)  # Σ_k w_k A_k: each location's share of the logit
+    np.testing.assert_allclose(raw.mean(axis=(1, 2)) + b, logit.numpy()[:, 0], rtol=1e-4, atol=1e-4)
+    resized = tf.image.resize(raw[..., None], images.shape[1:3], method="bilinear").numpy()[..., 0]
+    magnitude = np.abs(resized)  # evidence for "normal" and against it
+    return magnitude / np.maximum(magnitude.max(axis=(1, 2), keepdims=True), 1e-8)
+
+
+cam_x, cam_x_hat = cam(followed), cam(parts["reconstruction"])
+c = cam_x + cam_x_hat + ada.attention_floor  # the attention of the ADA score
+np.testing.assert_allclose(cam_x, parts["attention_input"], atol=1e-5)
+np.testing.assert_allclose(cam_x_hat, parts["attention_reconstruction"], atol=1e-5)
+np.testing.assert_allclose(c, parts["attention"], atol=1e-5)
+print("CAM written out == the library's attention: True")
+
+# %% [markdown]
 # ## How much attention falls on the noise?
 #
 # Over all test images: the share of the weight `c²` (the weighted residual of notebook 04 weights each pixel by `c²`)
@@ -259,6 +297,14 @@ print("Grad-CAM on the last feature maps equals CAM:", bool(np.allclose(cam, gra
 # normalisation of the discriminator is what keeps it there: without it (an earlier version of this library) the
 # discriminator became certain that every reconstruction is fake, and its attention drifted to whatever cue separated
 # them, such as the noise that reconstructions lack (`results/attention_tuning.md`).
+#
+# **Spectral normalisation** (Miyato et al. 2018; `keras.layers.SpectralNormalization`, which the library wraps
+# around the discriminator's convolutions) divides a layer's weight matrix by its largest singular value, its
+# *spectral norm*, estimated by one step of power iteration at every training step. A layer normalised so can stretch
+# no input difference by more than a factor of 1, so the discriminator's logit can only change gradually from image
+# to image: it cannot become arbitrarily certain from a small cue (a speck of noise that only real images carry), its
+# verdicts on reals and fakes stay in balance (its D(x̂) stays near 0.2 instead of near 0), and its gradients stay
+# useful to the generator. The dense head stays plain, so that CAM can read its kernel.
 
 # %%
 maps = history.stack()  # (epochs recorded, images, H, W)
@@ -274,5 +320,10 @@ fig = show_images(
 # %% [markdown]
 # ## Takeaway
 #
-# The discriminator's attention concentrates on part of the image, so a residual weighted by it is no longer a
-# plain sum over every background pixel. Notebook 04 turns this into the ADA score and measures what it buys.
+# The discriminator's *positive* evidence sits on the digit's region, from the first epochs on (the last figure). The
+# attention that the ADA score uses, though, does not concentrate on the digit: it keeps evidence of both signs and
+# adds a floor, and its weight `c²` falls on the digit about in proportion to the digit's area (the share printed
+# above is 1.08, where 1 means indifferent), on the noise in proportion to the noise's. So ADA does not win by masking
+# the background; what the attention changes is *which* pixels of the residual count more, image by image, and that
+# setting was chosen because it scored best on validation data. Notebook 04 turns this into the ADA score and
+# measures what it buys.

@@ -65,8 +65,10 @@ if "google.colab" in sys.modules:  # on Colab: install adda_keras from an upload
 # colab-setup: end
 
 # %%
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 
 from adda_keras import make_detector
 from adda_keras.data import (
@@ -169,6 +171,29 @@ for label, name in ((0, "normal"), (1, "anomaly")):
 ax.set(xlabel="attention-weighted residual", ylabel="D(x)", xscale="log")
 ax.legend()
 _ = ax.set_title("The two terms of the ADA score (test set)")
+
+# %% [markdown]
+# ## The ADA score, written out
+#
+# The same score in a few lines of NumPy, from the parts that `explain()` returned (notebook 03 writes out the CAM
+# that gives `c`): the squared residual, averaged over channels; each pixel weighted by its squared attention; the
+# weighted mean; minus the raw weight of the `D(x)` term times `D(x)`. It must give the library's scores.
+
+
+# %%
+def my_ada_score(x, x_hat, c, d, beta):
+    """||c ⊙ (x − x̂)||² / ||c||² − β·D(x) per image: a weighted mean of the squared residual, minus β·D(x)."""
+    residual = ((x - x_hat) ** 2).mean(axis=-1)  # (N, H, W): squared error per pixel
+    weights = c**2  # a pixel counts by its squared attention
+    weighted_residual = (weights * residual).sum(axis=(1, 2)) / weights.sum(axis=(1, 2))
+    return weighted_residual - beta * d
+
+
+mine = my_ada_score(
+    split.x_test, parts["reconstruction"], parts["attention"], parts["normal_probability"], ada.beta_effective_
+)
+np.testing.assert_allclose(mine, scores, rtol=1e-4, atol=1e-6)
+print("ADA score written out == ada.score_samples: True")
 
 # %% [markdown]
 # ## β, in spread units
@@ -325,6 +350,84 @@ fig = show_images(
     row_labels=["attention c", "ADA map"],
     size=1.6,
 )
+
+# %% [markdown]
+# ## One training step, written out
+#
+# What `fit` repeats: the VAEGAN's `train_step` (`adda_keras/models/vaegan.py`), here without its options (instance
+# noise, residual swap, augmentation, equilibrium gating: all off in the library's defaults). One forward pass under a
+# persistent `tf.GradientTape` feeds three losses, and each network descends its own with its own Adam optimizer:
+#
+# - **encoder**: `L_prior` (the KL divergence of `q(z|x)` from `N(0, I)`, weighted by `kl_weight`) + `L_image`;
+# - **decoder**: `γ · L_image` + the generator loss (reconstructions and prior samples should look "real" to `D`);
+# - **discriminator**: binary cross-entropy of "real" on normal images and "not real" on reconstructions and samples.
+#
+# `L_image` is the reconstruction error: the squared pixel error plus the squared error of the discriminator's features
+# (Larsen's "learned similarity"; the real images' features are held fixed). The check: one step of the library and one
+# of this function, from the same weights, optimizer states and random-number state, must leave the same weights.
+
+
+# %%
+def bce(label, logits):
+    """Mean sigmoid cross-entropy of `logits` against a constant label (1 = real normal image)."""
+    return tf.reduce_mean(
+        tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.fill(tf.shape(logits), label), logits=logits)
+    )
+
+
+def train_step(vaegan, images):
+    n = tf.shape(images)[0]
+    with tf.GradientTape(persistent=True) as tape:
+        z_mean, z_log_var = vaegan.encoder(images, training=True)
+        epsilon = keras.random.normal((n, vaegan.latent_dim), seed=vaegan.seed_generator)
+        x_rec = vaegan.decoder(z_mean + tf.exp(0.5 * z_log_var) * epsilon, training=True)  # reparameterisation
+        z_prior = keras.random.normal((n, vaegan.latent_dim), seed=vaegan.seed_generator)
+        x_gen = vaegan.decoder(z_prior, training=True)  # a sample of the prior
+        logit_real, features_real = vaegan.discriminator(images, training=True)
+        logit_rec, features_rec = vaegan.discriminator(x_rec, training=True)
+        logit_gen, _ = vaegan.discriminator(x_gen, training=True)
+
+        l_prior = tf.reduce_mean(-0.5 * tf.reduce_sum(1 + z_log_var - z_mean**2 - tf.exp(z_log_var), axis=-1))
+        l_pixel = tf.reduce_mean(tf.reduce_sum((images - x_rec) ** 2, axis=[1, 2, 3]))
+        l_feature = tf.reduce_mean((tf.stop_gradient(features_real) - features_rec) ** 2)
+        l_image = vaegan.pixel_weight * l_pixel + vaegan.feature_weight * l_feature
+        l_generator = bce(1.0, logit_rec) + bce(1.0, logit_gen)
+
+        encoder_loss = vaegan.kl_weight * l_prior + l_image
+        decoder_loss = vaegan.gamma * l_image + vaegan.adversarial_weight * l_generator
+        discriminator_loss = bce(1.0, logit_real) + bce(0.0, logit_rec) + bce(0.0, logit_gen)
+    for network, loss in (
+        (vaegan.encoder, encoder_loss),
+        (vaegan.decoder, decoder_loss),
+        (vaegan.discriminator, discriminator_loss),
+    ):
+        optimizer = getattr(vaegan, f"{network.name}_optimizer")
+        gradients = tape.gradient(loss, network.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, network.trainable_variables, strict=True))
+    return {"encoder": encoder_loss, "decoder": decoder_loss, "discriminator": discriminator_loss}
+
+
+vaegan = ada.model_
+state = [*vaegan.variables] + [
+    v for name in ("encoder", "decoder", "discriminator") for v in getattr(vaegan, f"{name}_optimizer").variables
+]
+saved = [v.numpy() for v in state]  # weights, spectral-norm vectors, random-number state, Adam moments
+batch = tf.constant(split.x_train[:64])
+before = [v.numpy() for v in vaegan.trainable_variables]
+
+vaegan.train_step(batch)  # the library's step
+library_weights = [v.numpy() for v in vaegan.trainable_variables]
+moved = max(float(np.abs(after - start).max()) for after, start in zip(library_weights, before, strict=True))
+assert moved > 0, "the step changed no weight: the comparison below would prove nothing"
+for variable, value in zip(state, saved, strict=True):
+    variable.assign(value)
+losses = train_step(vaegan, batch)  # the step written out above, from the same state
+for ours, theirs in zip(vaegan.trainable_variables, library_weights, strict=True):
+    np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-5, atol=1e-6)
+print(f"one train_step written out == the library's train_step: True (largest weight change {moved:.1e})")
+print({name: round(float(value), 3) for name, value in losses.items()})
+for variable, value in zip(state, saved, strict=True):  # leave the detector as it was trained
+    variable.assign(value)
 
 # %% [markdown]
 # ## Takeaway

@@ -95,6 +95,10 @@ _TF_CHATTER = re.compile(
 )
 
 
+#: lines of TensorFlow's Python logger, in any stream, that speak to the library's developer, not to the reader
+_TF_WARNINGS = re.compile(r"^WARNING:tensorflow:.*triggered tf\.function retracing.*$")
+
+
 class SyncError(RuntimeError):
     """A configuration problem that the user must fix (the message says how)."""
 
@@ -334,16 +338,17 @@ def notebook_sources(folder: Path = NOTEBOOK_DIR) -> list[Path]:
 
 
 def strip_tf_chatter(notebook: Path) -> int:
-    """Remove TensorFlow's C++ start-up lines from the stored stderr of ``notebook``; the number removed."""
+    """Remove TensorFlow's C++ start-up lines and retracing warnings from the stored streams; the number removed."""
     content = json.loads(notebook.read_text(encoding="utf-8"))
     removed = 0
     for cell in content.get("cells", []):
         outputs = []
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+            if output.get("output_type") == "stream":
                 text = output["text"] if isinstance(output["text"], str) else "".join(output["text"])
                 lines = text.splitlines(keepends=True)
-                kept = [line for line in lines if not _TF_CHATTER.match(line.rstrip("\n"))]
+                chatter = _TF_CHATTER if output.get("name") == "stderr" else _TF_WARNINGS
+                kept = [line for line in lines if not (chatter.match(line.rstrip("\n")) or _TF_WARNINGS.match(line))]
                 removed += len(lines) - len(kept)
                 if not "".join(kept).strip():
                     continue

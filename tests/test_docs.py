@@ -4,9 +4,10 @@ Two builds, a few seconds each: the repository as it is, and a scratch copy
 with a small notebook and a small ``results/`` folder, which checks that
 notebooks and results outside ``docs/`` reach the site (docs/hooks.py,
 docs/hooks_results.py) whatever they hold. Where a Chromium binary is
-installed, a few pages of the first build are also loaded in headless
-Chromium, offline, to check what a reader sees: formulas typeset, no table
-clipped (scripts/screenshot_docs.py has the probe).
+installed, every page of the first build is also loaded in headless
+Chromium, offline (one browser run for all of them), to check what a reader
+sees: formulas typeset, no table or printed output clipped
+(scripts/screenshot_docs.py has the probe).
 """
 
 from __future__ import annotations
@@ -325,21 +326,53 @@ def _sample_results(project: Path) -> None:
     (project / "scripts" / "tool.py").write_text("# a script that results/README.md links to\n")
 
 
-def test_pages_render_in_a_real_browser(site: Path) -> None:
-    """Headless Chromium, offline: formulas typeset, no table or printed output clipped, full-width notebooks."""
+#: problems the browser check knows about, on pages this work does not own: page -> the start of the problem's text.
+#: The test fails if such a problem disappears (then remove it here) or another one appears.
+KNOWN_PROBLEMS = {
+    # the CSV lines that notebook 07 prints have no space to wrap at (issue 19; notebook 07 belongs to the CLI work)
+    "notebooks/07_own_images/": "pre 'scored 160 images in",
+}
+
+
+def test_every_page_renders_in_a_real_browser(site: Path) -> None:
+    """Headless Chromium, offline, on every page: formulas typeset, nothing clipped, full-width notebooks."""
     shots = _load(REPO / "scripts" / "screenshot_docs.py")
     chromium = shots.chromium_path()
     if chromium is None:
         pytest.skip("Chromium is not installed (Debian/Ubuntu: apt-get install chromium); the browser check is skipped")
-    pages = [
-        "method/",
-        "notebooks/04_ada_self_supervised/",
-        "notebooks/06_results/",
-        "results/quick/table1-noisy/table/",
-    ]
-    with shots.serve(site, probe=True) as base:
-        reports = {page: shots.inspect_page(chromium, base + page) for page in pages}
+    pages = shots.site_pages(site)
+    assert len(pages) >= 40 and "method/" in pages and "notebooks/08_localisation/" in pages
+    reports = shots.inspect_pages(chromium, site, pages)
+    silent = [page for page, report in reports.items() if report is None]
+    assert not silent, f"the probe did not report on {silent}"
     assert reports["method/"]["formulas"] >= 40, "MathJax did not typeset the method page"
-    for page, report in reports.items():
-        assert not shots.problems(report), f"{page}: {shots.problems(report)}"
     assert reports["notebooks/06_results/"]["notebook"], "the probe did not recognise a notebook page"
+    found = {page: shots.problems(report) for page, report in reports.items()}
+    for page, start in KNOWN_PROBLEMS.items():
+        known = [problem for problem in found.get(page, []) if problem.startswith(start)]
+        assert known, f"{page}: the known problem {start!r} is gone: remove it from KNOWN_PROBLEMS"
+        found[page] = [problem for problem in found[page] if problem not in known]
+    found = {page: problems for page, problems in found.items() if problems}
+    assert not found, f"problems a reader would see: {found}"
+
+
+def test_results_nav_marks_superseded_pages_and_tells_equal_titles_apart(tmp_path: Path) -> None:
+    hooks = _load(REPO / "docs" / "hooks_results.py")
+    pages = {
+        "results/tuning.md": "# Tuning\n\n> **Superseded** by [the rerun](rerun/tuning.md).\n",
+        "results/rerun/tuning.md": "# Tuning\n\nThe rerun.\n",
+        "results/quick/t1/table.md": "# t1 (quick)\n",
+        "results/seeds/quick/t1/table.md": "# t1 (quick)\n",
+        "results/notes.md": "# Notes\n",
+    }
+    for page, text in pages.items():
+        (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / page).write_text(text)
+    titles = hooks.nav_titles(tmp_path, sorted(pages))
+    assert titles == {
+        "results/tuning.md": "Tuning (superseded)",
+        "results/quick/t1/table.md": "t1 (quick) · quick",
+        "results/seeds/quick/t1/table.md": "t1 (quick) · seeds",
+    }
+    nav = hooks.results_nav(sorted(pages), titles)
+    assert {"Tuning (superseded)": "results/tuning.md"} in nav and "results/notes.md" in nav

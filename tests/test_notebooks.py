@@ -153,6 +153,17 @@ def test_stored_outputs_name_no_path_of_the_machine_that_ran_them(source: Path) 
     assert not found, f"{source.stem} prints paths of the machine that ran it (show them relative): {found}"
 
 
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_stored_outputs_carry_no_tensorflow_warnings(source: Path) -> None:
+    found = [
+        line
+        for text in _output_texts(source.with_suffix(".ipynb"))
+        for line in text.splitlines()
+        if line.startswith("WARNING:tensorflow") or sync._TF_WARNINGS.match(line)
+    ]
+    assert not found, f"{source.stem} stores TensorFlow warnings (scripts/sync_notebooks.py strips them): {found}"
+
+
 def test_check_output_cells_are_marked_in_the_source() -> None:
     marked = sum(source.read_text(encoding="utf-8").count("# NBVAL_CHECK_OUTPUT") for source in SOURCES)
     assert marked >= 5

@@ -254,3 +254,30 @@ for key, values in pixel_auroc.items():
 # - **07 · Your own images**: a folder of normal images, `fit`, a threshold, `score`, from Python and the command line.
 # - **08 · Localisation**: where the anomaly is, scored against defect masks, with a classical patch-kNN beside ADA.
 # - **09 · Real images** (`09_real_images`): the detectors on benchmarks of real photographs.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Fit the threshold for a 10% false-positive rate on the normal *validation* scores. Which share of the normal and
+#    of the anomalous *test* images does it flag? Is the test false-positive rate exactly 10%, and why not?
+# 2. Score the test set with `make_detector("knn", n_neighbors=1)` instead of 5 neighbours. Does the AUROC move?
+# 3. AUROC depends only on the *order* of the scores. Check it: compute the AUROC of `np.log(test_scores)`.
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: the threshold comes from normal validation scores only; on the test set the false-positive rate is
+# close to, not equal to, the target: the validation and test normals are different samples.
+threshold_10 = threshold_at_fpr(val_scores, 0.10)
+print(f"threshold {threshold_10:.4g}: flags {(normal > threshold_10).mean():.1%} of the normal test images")
+print(f"and {(anomalous > threshold_10).mean():.1%} of the anomalous ones")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: one neighbour is noisier (a single close training image decides), five average that out.
+knn_1 = make_detector("knn", n_neighbors=1).fit(x_train)
+print(f"AUROC with 1 neighbour {auroc(split.y_test, knn_1.score_samples(split.x_test)):.3f}")
+print(f"AUROC with 5 neighbours {auroc(split.y_test, test_scores):.3f}")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 3: log is increasing, so the order of the scores, and with it the AUROC, does not change.
+print(auroc(split.y_test, test_scores) == auroc(split.y_test, np.log(test_scores + 1e-12)))

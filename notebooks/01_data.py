@@ -270,3 +270,27 @@ try:
     load_folder_dataset(folder / "empty")
 except ValueError as error:
     print("ValueError:", str(error).replace(str(folder), "<tmp>"))
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. How much of an image does the background noise cover at strength 0.5, 1 and 2? Count the pixels that the noise
+#    changes by more than 0.1, as notebook 02 does.
+# 2. Check the one-class split's promise yourself: no anomaly in the training or validation images, and no training
+#    image in the test set.
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: the noise is drawn around the digit, so its area grows with the strength.
+for strength in (0.5, 1.0, 2.0):
+    changed = np.abs(add_background_noise(digits, BackgroundNoise(strength=strength), seed=0) - digits) > 0.1
+    print(f"strength {strength}: the noise changes {changed.mean():.0%} of the pixels")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: look every image up in MNIST to find its label; training images must not reappear in the test set.
+label_of = {image.tobytes(): label for image, label in zip(mnist.images, mnist.labels, strict=True)}
+assert all(label_of[image.tobytes()] == split.normal_class for image in [*split.x_train, *split.x_val])
+print("training and validation images: all of the normal digit")
+train_keys = {image.tobytes() for image in split.x_train}
+print("training images in the test set:", sum(image.tobytes() in train_keys for image in split.x_test))

@@ -246,3 +246,31 @@ fig.tight_layout()
 # normal and anomalous images alike, and the score's contrast shrinks. The VAEGAN's discriminator, however, has
 # learned what a normal digit looks like. Notebook 03 shows *where* it looks, and notebook 04 uses that attention to
 # weight the residual.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Score AnoVAEGAN's reconstructions by the mean *absolute* error instead of the squared one. Does the AUROC
+#    change? (`detector.explain(images)["reconstruction"]` gives the VAEGAN's reconstructions.)
+# 2. For which anomaly digit is AnoVAEGAN's pixel residual weakest? Compute the AUROC of the normal zeros against
+#    each anomaly digit alone.
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: the absolute error weighs the many small noise residuals more, relative to the few large ones.
+x_hat = detectors["AnoVAEGAN"].explain(noisy.x_test)["reconstruction"]
+l1 = np.abs(noisy.x_test - x_hat).mean(axis=(1, 2, 3))
+print(
+    f"squared error AUROC {auroc(noisy.y_test, scores['AnoVAEGAN']):.3f}, absolute error AUROC "
+    f"{auroc(noisy.y_test, l1):.3f}"
+)
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: digits that share much ink with a zero (6, 8, 9 say) tend to be the hard ones.
+per_digit = {}
+for digit in range(1, 10):
+    keep = np.isin(noisy.test_classes, [0, digit])
+    per_digit[digit] = auroc(noisy.y_test[keep], scores["AnoVAEGAN"][keep])
+print({digit: round(value, 3) for digit, value in per_digit.items()})
+print("weakest on digit", min(per_digit, key=per_digit.get))

@@ -327,3 +327,34 @@ fig = show_images(
 # the background; what the attention changes is *which* pixels of the residual count more, image by image, and that
 # setting was chosen because it scored best on validation data. Notebook 04 turns this into the ADA score and
 # measures what it buys.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Change `cam` above to keep only the *positive* evidence (ReLU instead of the magnitude) and check your version
+#    against `attention_maps(discriminator, followed, "cam")`, whose default normalisation is `"max"`.
+# 2. Where does the discriminator's evidence argue *against* "normal"? For each followed image, compute the share of
+#    the CAM's locations (before resizing) whose contribution to the logit is negative. Which images have the most?
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: np.maximum(resized, 0) in place of np.abs(resized); the rest is unchanged.
+def cam_positive(images):
+    _, features = discriminator(images, training=False)
+    raw = np.einsum("nhwk,k->nhw", features.numpy(), w)
+    resized = tf.image.resize(raw[..., None], images.shape[1:3], method="bilinear").numpy()[..., 0]
+    positive = np.maximum(resized, 0)
+    return positive / np.maximum(positive.max(axis=(1, 2), keepdims=True), 1e-8)
+
+
+np.testing.assert_allclose(cam_positive(followed), attention_maps(discriminator, followed, "cam"), atol=1e-5)
+print("positive-evidence CAM == attention_maps(..., 'cam'): True")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: the raw CAM's sign says which way each location pushes the logit.
+_, features = discriminator(followed, training=False)
+raw = np.einsum("nhwk,k->nhw", features.numpy(), w)
+for name, share in zip(names, (raw < 0).mean(axis=(1, 2)), strict=True):
+    print(f"{name:<14} {share:.0%} of the locations argue against 'normal'")

@@ -438,3 +438,50 @@ for variable, value in zip(state, saved, strict=True):  # leave the detector as 
 # β chosen on validation data, not on this test set, and on this digit it edges out kNN on raw pixels. Whether the gain
 # holds over all ten digits, three seeds and other noise levels is measured in notebook 06 and `results/`. Notebook 05
 # adds a few known anomalies and a second discriminator.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. "CAM only" is the ADA score with β = 0. Check it with `my_ada_score` against
+#    `ada.variant("ada-cam-only").score_samples`.
+# 2. β is given in spread units. Recompute the spread ratio `std(weighted residual) / std(D(x))` on the normal
+#    validation images and compare it with `ada.spread_ratio_`, which `fit` measured on the same images.
+# 3. Does the `tf.stop_gradient` on `features_real` in `train_step` change any update of that step? Check it on one
+#    batch, and say what it is for.
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: the same parts, no D term.
+cam_only = my_ada_score(split.x_test, parts["reconstruction"], parts["attention"], parts["normal_probability"], 0.0)
+np.testing.assert_allclose(cam_only, ada.variant("ada-cam-only").score_samples(split.x_test), rtol=1e-4, atol=1e-6)
+print("my_ada_score(beta=0) == CAM only: True")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: fit measures the ratio on x_val when it has at least 10 images (else on the training images).
+reference = split.x_val if len(split.x_val) >= 10 else split.x_train[:n_train]
+val_parts = ada.explain(reference)
+ratio = np.std(val_parts["weighted_residual"]) / np.std(val_parts["normal_probability"])
+np.testing.assert_allclose(ratio, ada.spread_ratio_, rtol=1e-4)
+print(f"spread ratio {ratio:.4g} == ada.spread_ratio_; beta_effective_ = beta * ratio = {ada.beta * ratio:.4g}")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 3: no update changes. features_real depends on the images and the discriminator's weights only, and the
+# discriminator descends its own loss only, so the gradients of L_image reach the encoder and the decoder through
+# features_rec alone. The stop_gradient states the intent (the real images' features are a fixed target) and would
+# matter if L_image also trained the discriminator. Checked on one batch:
+with tf.GradientTape(persistent=True) as tape:
+    z_mean, _ = vaegan.encoder(batch, training=False)
+    x_rec = vaegan.decoder(z_mean, training=False)
+    _, f_real = vaegan.discriminator(batch, training=False)
+    _, f_rec = vaegan.discriminator(x_rec, training=False)
+    held = tf.reduce_mean((tf.stop_gradient(f_real) - f_rec) ** 2)
+    free = tf.reduce_mean((f_real - f_rec) ** 2)
+generator_weights = vaegan.encoder.trainable_variables + vaegan.decoder.trainable_variables
+gradients = zip(tape.gradient(held, generator_weights), tape.gradient(free, generator_weights), strict=True)
+for with_stop, without in gradients:
+    if with_stop is None or without is None:  # weights that this loss does not reach (the log-variance head)
+        assert with_stop is None and without is None
+        continue
+    np.testing.assert_allclose(with_stop.numpy(), without.numpy(), rtol=1e-6, atol=1e-9)
+print("encoder and decoder gradients with and without the stop_gradient: equal")

@@ -251,3 +251,31 @@ fig = show_images(
 # self-supervised detector's view of normality and loses little on the rest. Whether they help on the whole depends on
 # how much room the self-supervised detector leaves; notebook 06 sets this beside the paper's Table 3 for every known
 # anomaly digit.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Another way to combine the self-supervised detector and the supervised classifier: average the *ranks* of their
+#    scores. How does that rank ensemble compare with the two on their own (AUROC over all nine anomaly digits)?
+# 2. From the histograms: what share of the known sevens does `D_ano` rate *less* normal than the median normal zero?
+#    And `D_G`?
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: ranks put both scores on one scale without fitting anything on the test set.
+from scipy.stats import rankdata
+
+names = ("ADA CAM_G + D_G (self-supervised)", "CNN regression (supervised)")
+ranked = sum(rankdata(scores[name]) for name in names) / 2
+for name in names:
+    print(f"{name:<34} {auroc(split.y_test, scores[name]):.3f}")
+print(f"{'rank average of the two':<34} {auroc(split.y_test, ranked):.3f}")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: the lower a discriminator puts the known anomaly below the normal images, the more it helps.
+for label, d in (("D_G", d_g), ("D_ano", d_ano)):
+    median_normal = np.median(d[groups["normal"]])
+    print(
+        f"{label}: {(d[groups[f'known {KNOWN}']] < median_normal).mean():.0%} of the known sevens below the median zero"
+    )

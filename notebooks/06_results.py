@@ -399,3 +399,29 @@ for claim, held in claims.items():
 #   a hundredth or two; the three-seed section above shows which orderings hold on every seed.
 # - The classical pixel detectors are not in the paper; they show how hard each setting is for a method that sees
 #   only pixels, and kNN on raw pixels is the bar the deep methods have to clear.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. On which normal digit is ADA's margin over the pixel residual of its own VAEGAN (AnoVAEGAN) smallest, in the
+#    seed-0 noisy table? Use `mean_auroc`.
+# 2. On how many of the ten digits is kNN on raw pixels ahead of ADA in that table?
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: margins per digit from runs.csv.
+if table1 is not None:
+    margin = {
+        d: mean_auroc(table1, "ada", "digit", d)[0] - mean_auroc(table1, "anovaegan", "digit", d)[0]
+        for d in sorted({r["digit"] for r in table1})
+    }
+    smallest = min(margin, key=margin.get)
+    print(f"smallest margin on digit {smallest}: {margin[smallest]:+.3f}")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: a per-digit comparison of two rows of the table.
+if table1 is not None:
+    digits = sorted({r["digit"] for r in table1})
+    ahead = [d for d in digits if mean_auroc(table1, "knn", "digit", d)[0] > mean_auroc(table1, "ada", "digit", d)[0]]
+    print(f"kNN ahead of ADA on {len(ahead)} of {len(digits)} digits: {ahead}")

@@ -250,3 +250,25 @@ for benchmark in ("digits", "textures"):
 # ADA's attention was built to ignore the background, and as a *localiser* it does exactly that, for better (noise in
 # the background) and for worse (a defect in the background). Scored against masks, a map is only as good as the
 # residual under it and the weight the attention leaves on the defect; the classical patch-kNN is the bar to clear.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Which map has the best *pixel AUROC* on each defect kind in this notebook's run? Use the `results` dictionary.
+# 2. In the 2×3 example, raise the value 0.3 of image A's map (the large region's lower pixel) to 0.7 and compute the
+#    AUPRO again. Why does it rise, and to what?
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: one entry per defect kind.
+for kind in DIGIT_DEFECTS:
+    best = max(MAP_METHODS, key=lambda method: results[method][kind]["pixel_auroc"])
+    print(f"{kind:<11} best pixel AUROC: {LABELS[best]} ({results[best][kind]['pixel_auroc']:.3f})")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: every defect pixel (0.9, 0.8, 0.7) now scores above every normal pixel (at most 0.6), so both regions
+# are found whole before the first false positive: PRO 1 from FPR 0 on, and the AUPRO is 1.
+raised = maps.copy()
+raised[0, 1, 2] = 0.7
+print(f"AUPRO {aupro(masks, maps):.3f} -> {aupro(masks, raised):.3f}")

@@ -104,6 +104,7 @@ window.addEventListener("load", async () => {
     content_width: Math.round(article.getBoundingClientRect().width),
     notebook: Boolean(article.querySelector(".jupyter-wrapper")),
     formulas: document.querySelectorAll("mjx-container").length,
+    solutions: document.querySelectorAll("details.solution:not([open])").length,
     formula_errors: document.querySelectorAll("mjx-merror").length,
     raw_tex: rawTex,
     overflowing: overflowing,

@@ -347,6 +347,10 @@ def test_every_page_renders_in_a_real_browser(site: Path) -> None:
     assert not silent, f"the probe did not report on {silent}"
     assert reports["method/"]["formulas"] >= 40, "MathJax did not typeset the method page"
     assert reports["notebooks/06_results/"]["notebook"], "the probe did not recognise a notebook page"
+    solutions = {page: report["solutions"] for page, report in reports.items() if page.startswith("notebooks/")}
+    assert all(solutions[page] >= 2 for page in solutions if "07_own_images" not in page), (
+        f"exercise solutions not folded into closed boxes (docs/javascripts/solutions.js): {solutions}"
+    )
     found = {page: shots.problems(report) for page, report in reports.items()}
     for page, start in KNOWN_PROBLEMS.items():
         known = [problem for problem in found.get(page, []) if problem.startswith(start)]

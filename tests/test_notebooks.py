@@ -153,6 +153,20 @@ def test_stored_outputs_name_no_path_of_the_machine_that_ran_them(source: Path) 
     assert not found, f"{source.stem} prints paths of the machine that ran it (show them relative): {found}"
 
 
+@pytest.mark.parametrize("source", [s for s in SOURCES if s.stem != "07_own_images"], ids=lambda p: p.stem)
+def test_exercises_end_the_notebook_with_solutions_that_open_on_click(source: Path) -> None:
+    """Two or three exercises, d2l style; each solution a cell tagged "solution", collapsed in Jupyter."""
+    cells = jupytext.read(source).cells
+    starts = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and "## Exercises" in cell.source]
+    assert starts, f"{source.name} has no '## Exercises' section"
+    questions = re.findall(r"^\d\. ", cells[starts[-1]].source, re.MULTILINE)
+    solutions = [cell for cell in cells[starts[-1] + 1 :] if "solution" in cell.metadata.get("tags", [])]
+    assert 2 <= len(questions) <= 3 and len(solutions) == len(questions), (len(questions), len(solutions))
+    assert all(cell.metadata.get("jupyter", {}).get("source_hidden") for cell in solutions)
+    assert any(cell.cell_type == "code" for cell in solutions), "nbval must execute at least one solution"
+    assert all(cell.source.lstrip("# ").startswith(f"Solution {k}") for k, cell in enumerate(solutions, 1))
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_stored_outputs_carry_no_tensorflow_warnings(source: Path) -> None:
     found = [

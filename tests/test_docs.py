@@ -380,3 +380,14 @@ def test_results_nav_marks_superseded_pages_and_tells_equal_titles_apart(tmp_pat
     }
     nav = hooks.results_nav(sorted(pages), titles)
     assert {"Tuning (superseded)": "results/tuning.md"} in nav and "results/notes.md" in nav
+
+
+def test_no_list_item_is_swallowed_into_the_paragraph_before_it(site: Path) -> None:
+    """A Markdown list item after an indented block renders as text ("- **AnoVAEGAN**", "4. **What ...") unless a
+    blank line separates them; no page may show one."""
+    swallowed = re.compile(r"\n(?:- |\d\. )<strong>")
+    found = []
+    for page in site.rglob("*.html"):
+        text = re.sub(r"<pre.*?</pre>|<code.*?</code>", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+        found += [f"{page.relative_to(site)}: {text[m.start() : m.start() + 60]!r}" for m in swallowed.finditer(text)]
+    assert not found, found

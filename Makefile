@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 
-.PHONY: setup demo example-folder test lint docs screenshots benchmark reproduce-quick clean
+.PHONY: setup lab dist demo example-folder test lint docs screenshots benchmark reproduce-quick clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,22 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# JupyterLab, to open the tutorials locally: an extra of pyproject.toml (`lab`), installed
+# into .venv on the first `make lab` only, so that `make test` (CI) does not pay for it.
+LAB_STAMP := $(VENV)/.lab-installed
+$(LAB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[lab]"
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+# For Colab without a public repository: the wheel (bundled MNIST included) and a zip of the
+# notebooks with their stored outputs, both in dist/. Upload the wheel beside a notebook in
+# Colab and the notebook's first cell installs it (docs/tutorials.md).
+dist: $(STAMP)
+	$(PY) scripts/make_dist.py
 
 demo: $(STAMP)
 	$(PY) -m adda_keras demo --digit 0
@@ -48,7 +64,7 @@ test: $(STAMP) lint
 	ADDA_KERAS_FAST=1 $(PY) -m pytest --nbval-lax tests notebooks
 
 clean:
-	rm -rf $(VENV) site outputs .pytest_cache .ruff_cache
+	rm -rf $(VENV) site outputs dist .pytest_cache .ruff_cache
 
 # Documentation: build the site into site/ (fails on any warning), and
 # screenshot its pages with headless Chromium into outputs/screenshots/,

@@ -7,11 +7,11 @@
 * :class:`AttentionHistory`: a Keras callback that records the
   discriminator's attention maps of a few fixed images during training.
 
-Each notebook's first code cell starts with a block written by
-``scripts/sync_notebooks.py`` that holds the repository address (from
-``mkdocs.yml``'s ``repo_url``) and, on Colab, clones and installs the
-repository so that this module can be imported at all (it stops with an
-error naming the address if it cannot).
+Each notebook's first code cell is the Colab set-up that
+``scripts/sync_notebooks.py`` writes: on Colab it installs ``adda_keras``
+from a wheel uploaded beside the notebook (``make dist``), else from the
+repository address of ``mkdocs.yml``, so that this module can be imported at
+all (it stops with an error that says what to do if it cannot).
 """
 
 from __future__ import annotations

@@ -20,7 +20,13 @@ plain file), this hook
 * resolves links written ``[text](repo:path/in/repo)`` to files outside
   ``docs/``: to the site's page when the build has it (``results/README.md``,
   which docs/hooks_results.py adds), else to the file on the repository host,
-  built from ``repo_url``.
+  built from ``repo_url``;
+* while the repository is not published (``extra.repo_published: false``,
+  ``repo_url`` a placeholder), links to nothing there: no header link, no
+  Colab links, and a ``repo:`` link to a file that the site lacks becomes its
+  plain text; the placeholder stays in ``extra.repo_placeholder``;
+* serves the "Open in Colab" badge image from the site
+  (``assets/colab-badge.svg``) instead of Colab's host.
 """
 
 from __future__ import annotations
@@ -49,7 +55,10 @@ TUTORIALS_SECTION = "Tutorials"
 TUTORIALS_PAGE = "tutorials.md"
 TUTORIALS_MARKER = "<!-- tutorials-list -->"
 BRANCH = "main"
-_REPO_LINK = re.compile(r"\]\(repo:([^)\s]+)\)")
+_REPO_LINK = re.compile(r"\[([^\]]*)\]\(repo:([^)\s]+)\)")
+#: the badge image of the notebooks' "Open in Colab" links, and the site's copy of it
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BADGE_ASSET = "assets/colab-badge.svg"
 _GITHUB_URL = re.compile(r"^https://github\.com/(?P<path>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 
 
@@ -204,6 +213,11 @@ def colab_base(repo_url: str) -> str:
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Derive the Colab links and the header's repository name from ``repo_url``; list the notebooks in the nav."""
+    if config.repo_url and not config.extra.get("repo_published", False):
+        # a placeholder address: keep it out of every link (the header's included)
+        config.extra["repo_placeholder"] = config.repo_url.rstrip("/")
+        config.repo_url = None
+        config.repo_name = None
     if config.repo_url:
         config.extra["colab_base"] = colab_base(config.repo_url)
         if config.repo_name in (None, "GitHub"):  # unset: MkDocs would show "GitHub"
@@ -247,7 +261,9 @@ def tutorials_table(config: MkDocsConfig) -> str:
     repo = str(config.repo_url or "").rstrip("/")
     rows = ["| notebook | what it shows | run it |", "|---|---|---|"]
     for path in paths:
-        links = []
+        # the .ipynb that mkdocs-jupyter publishes beside the page (raw HTML: a Markdown link would lead to the page)
+        up = "../" if config.use_directory_urls else ""
+        links = [f'<a href="{up}{NOTEBOOK_DIR}/{path.stem}/{path.name}" download>download (<code>.ipynb</code>)</a>']
         if colab:
             links.append(f"[Open in Colab]({colab}/{path.name})")
         if repo:
@@ -263,14 +279,24 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if page.file.src_uri == TUTORIALS_PAGE and TUTORIALS_MARKER in markdown:
         markdown = markdown.replace(TUTORIALS_MARKER, tutorials_table(config))
     if "](repo:" in markdown:
-        markdown = _REPO_LINK.sub(lambda match: f"]({repo_link(match.group(1), page, config, files)})", markdown)
+
+        def link(match: re.Match[str]) -> str:
+            target = repo_link(match.group(2), page, config, files)
+            return match.group(1) if target is None else f"[{match.group(1)}]({target})"
+
+        markdown = _REPO_LINK.sub(link, markdown)
     return markdown
 
 
-def repo_link(path: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Where a ``repo:path`` link of ``page`` points: the page or file of the site, else the repository host."""
+def repo_link(path: str, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+    """Where a ``repo:path`` link of ``page`` points: the page or file of the site, else the repository host.
+
+    None (no link, the text only) while the repository address is a placeholder.
+    """
     if files.get_file_from_path(path.split("#", 1)[0]) is not None:
         return posixpath.relpath(path, posixpath.dirname(page.file.src_uri) or ".")
+    if not config.repo_url and config.extra.get("repo_placeholder"):
+        return None
     if not config.repo_url:
         log.warning("%s links to repo:%s but mkdocs.yml sets no repo_url", page.file.src_uri, path)
         return path
@@ -278,9 +304,11 @@ def repo_link(path: str, page: Page, config: MkDocsConfig, files: Files) -> str:
 
 
 def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Notebook pages: the table of contents from the rendered headings (see :func:`notebook_toc_tokens`)."""
+    """Notebook pages: the outline of the rendered headings (:func:`notebook_toc_tokens`); the site's badge image."""
     if is_notebook_page(page):
         page.toc = get_toc(notebook_toc_tokens(content))
+    if BADGE_IMAGE in content:
+        content = content.replace(BADGE_IMAGE, posixpath.relpath(BADGE_ASSET, posixpath.dirname(page.url) or "."))
     return content
 
 

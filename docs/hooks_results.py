@@ -18,7 +18,9 @@ numbers into ``docs/``, this hook, at every build,
   folder that does not show them already;
 * points relative links of these pages that leave ``results/`` (a script, a
   notebook source) at the file on the repository host (``repo_url``), since
-  the site does not contain them.
+  the site does not contain them; while that address is a placeholder
+  (``extra.repo_published: false``, see docs/hooks.py) such a link becomes
+  its plain text.
 
 New files (another table, ``results/attention_tuning.md``) appear on the
 site without any change here; a page that links to a missing file fails the
@@ -46,6 +48,8 @@ FIGURES = "roc_*.png"
 BRANCH = "main"
 #: ``](target)`` and ``](target "title")`` of Markdown links and images; group 1 is the target
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(\s+\"[^\"]*\")?\s*\)")
+#: a whole Markdown link (not an image): group 1 its text, group 2 its target
+_TEXT_LINK = re.compile(r"(?<!!)\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
 
 def _repo_root(config: MkDocsConfig) -> Path:
@@ -99,24 +103,66 @@ def linked_files(root: Path, page: str) -> list[str]:
     return sorted(found | set(figures_of(root, page)))
 
 
-def _nav_entries(pages: list[str], folder: str) -> list[Any]:
+#: a page that a later one replaces says so near its top: ``> **Superseded** by [...](...)``
+SUPERSEDED = re.compile(r"^> \*\*Superseded\*\*", re.MULTILINE)
+
+
+def nav_titles(root: Path, pages: list[str]) -> dict[str, str]:
+    """Nav titles that differ from a page's first heading: superseded pages, and titles that two pages share.
+
+    A page whose first lines say ``> **Superseded**`` is titled "... (superseded)"; pages that would still share a
+    title get the folder they sit in under ``results/`` appended ("table1-noisy (quick preset) · seeds").
+    """
+    titles: dict[str, str] = {}
+    for page in pages:
+        text = (root / page).read_text(encoding="utf-8")
+        heading = next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), None)
+        if heading is None:
+            continue
+        head = "\n".join(text.splitlines()[:12])
+        titles[page] = f"{heading} (superseded)" if SUPERSEDED.search(head) else heading
+    counts: dict[str, int] = {}
+    for title in titles.values():
+        counts[title] = counts.get(title, 0) + 1
+    for page, title in titles.items():
+        if counts[title] > 1:
+            parts = page.split("/")
+            titles[page] = f"{title} · {parts[1] if len(parts) > 2 else RESULTS_DIR}"
+    return {page: title for page, title in titles.items() if title != _first_heading(root, page)}
+
+
+def _first_heading(root: Path, page: str) -> str | None:
+    lines = (root / page).read_text(encoding="utf-8").splitlines()
+    return next((line[2:].strip() for line in lines if line.startswith("# ")), None)
+
+
+def _is_page(entry: Any) -> bool:
+    return isinstance(entry, str) or (isinstance(entry, dict) and len(entry) == 1 and isinstance(*entry.values(), str))
+
+
+def _page_of(entry: Any) -> str:
+    return entry if isinstance(entry, str) else next(iter(entry.values()))
+
+
+def _nav_entries(pages: list[str], folder: str, titles: dict[str, str] | None = None) -> list[Any]:
     """Nav entries for the pages under ``folder``: its own pages, then one entry per sub-folder."""
+    titles = titles or {}
     own = [page for page in pages if posixpath.dirname(page) == folder]
     nested_paths = [page[len(folder) + 1 :] for page in pages if page.startswith(f"{folder}/")]
     children = sorted({path.split("/", 1)[0] for path in nested_paths if "/" in path})
-    entries: list[Any] = list(own)
+    entries: list[Any] = [{titles[page]: page} if page in titles else page for page in own]
     for child in children:
         sub = f"{folder}/{child}"
-        nested = _nav_entries([page for page in pages if page.startswith(f"{sub}/")], sub)
-        entries.append(nested[0] if len(nested) == 1 and isinstance(nested[0], str) else {child: nested})
+        nested = _nav_entries([page for page in pages if page.startswith(f"{sub}/")], sub, titles)
+        entries.append(nested[0] if len(nested) == 1 and _is_page(nested[0]) else {child: nested})
     return entries
 
 
-def results_nav(pages: list[str]) -> list[Any]:
+def results_nav(pages: list[str], titles: dict[str, str] | None = None) -> list[Any]:
     """The "Results" section: the index page, the sub-folders' sections, then the other top-level pages."""
-    entries = _nav_entries(pages, RESULTS_DIR)
-    index = [entry for entry in entries if entry == f"{RESULTS_DIR}/{INDEX_PAGE}"]
-    folders = [entry for entry in entries if not isinstance(entry, str) or posixpath.dirname(entry) != RESULTS_DIR]
+    entries = _nav_entries(pages, RESULTS_DIR, titles)
+    index = [entry for entry in entries if _is_page(entry) and _page_of(entry) == f"{RESULTS_DIR}/{INDEX_PAGE}"]
+    folders = [entry for entry in entries if not _is_page(entry) or posixpath.dirname(_page_of(entry)) != RESULTS_DIR]
     others = [entry for entry in entries if entry not in index and entry not in folders]
     return [*index, *folders, *others]
 
@@ -128,7 +174,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     for position, item in enumerate(nav):
         if isinstance(item, dict) and RESULTS_SECTION in item:
             if pages:
-                item[RESULTS_SECTION] = results_nav(pages)
+                item[RESULTS_SECTION] = results_nav(pages, nav_titles(_repo_root(config), pages))
             else:
                 log.info("no Markdown files under %s/: the %r section is left out", RESULTS_DIR, RESULTS_SECTION)
                 del nav[position]
@@ -184,10 +230,36 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         fragment = match.group(1)[len(match.group(1).split("#", 1)[0]) :]
         return f"]({base}{target}{fragment}{match.group(2) or ''})"
 
+    if not config.repo_url and config.extra.get("repo_placeholder"):
+
+        def unlink(match: re.Match[str]) -> str:
+            target = local_target(src_uri, match.group(2))
+            leaves = target is not None and files.get_file_from_path(target) is None and (root / target).exists()
+            return match.group(1) if leaves else match.group(0)
+
+        markdown = _TEXT_LINK.sub(unlink, markdown)
     markdown = _LINK.sub(rewrite, markdown)
     shown = {local_target(src_uri, match.group(1)) for match in _LINK.finditer(markdown)}
     figures = [figure for figure in figures_of(root, src_uri) if figure not in shown]
     return markdown + figure_gallery(src_uri, figures) if figures else markdown
+
+
+#: tables of at least this many columns are wrapped in ``<div class="wide-table">`` (docs/stylesheets/extra.css)
+WIDE_TABLE_COLUMNS = 12
+_TABLE = re.compile(r"<table>.*?</table>", re.DOTALL)
+
+
+def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Results pages: wrap wide tables, so that the stylesheet can fit their columns to the page."""
+    if not page.file.src_uri.startswith(f"{RESULTS_DIR}/"):
+        return content
+
+    def wrap(match: re.Match[str]) -> str:
+        header = match.group(0).split("</tr>", 1)[0]
+        wide = header.count("<th") >= WIDE_TABLE_COLUMNS
+        return f'<div class="wide-table">{match.group(0)}</div>' if wide else match.group(0)
+
+    return _TABLE.sub(wrap, content)
 
 
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:

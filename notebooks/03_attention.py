@@ -20,7 +20,8 @@
 # map (CAM) shows which pixels that decision rests on, and ADA uses it to weight the residual.
 #
 # <!-- colab-badge -->
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adda-keras/adda_keras/blob/main/notebooks/03_attention.ipynb)
+# **On Colab** (the project has no public repository yet, so there is no Colab link): upload this notebook and the
+# wheel that `make dist` builds (`dist/adda_keras-*.whl`); the first code cell installs the wheel.
 # <!-- /colab-badge -->
 #
 # **What you will learn**
@@ -31,43 +32,42 @@
 # - how much of the attention falls on background noise;
 # - how the attention forms during training, recorded by a Keras callback (`AttentionHistory`).
 #
-# **Run time:** about 1.5 min measured on an idle 2-core CPU (default mode); on a GPU: not measured.
-# Other training jobs shared the two cores during that run; an idle machine is faster.
+# <!-- run-time -->
+# **Run time:** 2.6 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
+# on a GPU: not measured. **Last run:** 2026-11-29.
+# <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU.
 
 # %%
-# colab-setup: begin (written by scripts/sync_notebooks.py from mkdocs.yml's repo_url; do not edit)
+# colab-setup: begin (written by scripts/sync_notebooks.py; edit that script, not this cell)
+import glob
 import os
 import subprocess
 import sys
 
-REPO_URL = "https://github.com/adda-keras/adda_keras"
-if "google.colab" in sys.modules:  # on Colab: clone and install adda_keras, or stop here and say why
-    CHECKOUT = "/content/adda_keras"
-    if not os.path.isfile(os.path.join(CHECKOUT, "pyproject.toml")):
-        clone = subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", REPO_URL, CHECKOUT],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, rather than ask for a password
-        )
-        if clone.returncode != 0:
-            raise RuntimeError(
-                f"Colab set-up: cannot clone the adda_keras repository {REPO_URL}: {clone.stderr.strip()}\n"
-                "Set REPO_URL in this cell to a repository you can reach (your fork, say) and run it again."
-            )
+REPO_URL = "https://github.com/adda-keras/adda_keras"  # a placeholder: the project is not published yet
+if "google.colab" in sys.modules:  # on Colab: install adda_keras from an uploaded wheel, else from REPO_URL
+    wheels = sorted(glob.glob("/content/adda_keras-*.whl"))
+    source = wheels[-1] if wheels else f"adda-keras @ git+{REPO_URL}"
+    print("Colab set-up: installing adda_keras from", "the uploaded wheel" if wheels else "REPO_URL", source)
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "-e", CHECKOUT], capture_output=True, text=True
+        [sys.executable, "-m", "pip", "install", "--quiet", source],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, rather than ask for a password
     )
     if install.returncode != 0:
         raise RuntimeError(
-            f"Colab set-up: cannot install adda_keras from {CHECKOUT} (a clone of {REPO_URL}):\n"
-            + install.stderr[-2000:]
+            f"Colab set-up: cannot install adda_keras from {source}:\n{install.stderr[-1500:]}\n"
+            "Upload the wheel that `make dist` builds (dist/adda_keras-*.whl) with the Files panel "
+            "and run this cell again."
         )
-    sys.path.insert(0, CHECKOUT)
 # colab-setup: end
+
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 
 from adda_keras import make_detector
 from adda_keras.attention import attention_maps
@@ -187,6 +187,43 @@ print("peak of CAM(x): ", np.round(parts["attention_input"].max(axis=(1, 2)), 2)
 print("peak of CAM(x̂):", np.round(parts["attention_reconstruction"].max(axis=(1, 2)), 2))
 
 # %% [markdown]
+# ## CAM, written out
+#
+# The library computes these maps in `adda_keras.attention`; here is the same computation in a dozen lines of NumPy,
+# in the spirit of keras-io's `grad_cam.py`, and a check that it gives the library's numbers. The discriminator returns
+# its logit and its last feature maps `A` (the output of the layer `attention_features`, shape `(N, h, w, K)`); its
+# head is a global average pool followed by one dense unit with kernel `w` (shape `(K, 1)`) and bias `b`. So
+#
+# `logit(x) = mean over locations of Σ_k w_k A_k(location) + b`,
+#
+# and the CAM `Σ_k w_k A_k` is exactly how much each location adds to the logit: the first check below. Then the map
+# is resized to the image (bilinear), its magnitude taken (evidence of both signs, `normalisation="absmax"`) and
+# scaled to a maximum of 1 per image. The attention `c` of the score adds the maps of `x` and `x̂` and the floor.
+
+# %%
+discriminator = ada.model_.discriminator
+head = discriminator.get_layer("head")  # GlobalAveragePooling2D -> Dense(1)
+w, b = head.kernel.numpy()[:, 0], head.bias.numpy()[0]
+
+
+def cam(images):
+    """CAM of `discriminator` on `images`: (N, H, W), the magnitude of Σ_k w_k A_k, scaled to a maximum of 1."""
+    logit, features = discriminator(images, training=False)  # features A: (N, h, w, K)
+    raw = np.einsum("nhwk,k->nhw", features.numpy(), w)  # Σ_k w_k A_k: each location's share of the logit
+    np.testing.assert_allclose(raw.mean(axis=(1, 2)) + b, logit.numpy()[:, 0], rtol=1e-4, atol=1e-4)
+    resized = tf.image.resize(raw[..., None], images.shape[1:3], method="bilinear").numpy()[..., 0]
+    magnitude = np.abs(resized)  # evidence for "normal" and against it
+    return magnitude / np.maximum(magnitude.max(axis=(1, 2), keepdims=True), 1e-8)
+
+
+cam_x, cam_x_hat = cam(followed), cam(parts["reconstruction"])
+c = cam_x + cam_x_hat + ada.attention_floor  # the attention of the ADA score
+np.testing.assert_allclose(cam_x, parts["attention_input"], atol=1e-5)
+np.testing.assert_allclose(cam_x_hat, parts["attention_reconstruction"], atol=1e-5)
+np.testing.assert_allclose(c, parts["attention"], atol=1e-5)
+print("CAM written out == the library's attention: True")
+
+# %% [markdown]
 # ## How much attention falls on the noise?
 #
 # Over all test images: the share of the weight `c²` (the weighted residual of notebook 04 weights each pixel by `c²`)
@@ -260,6 +297,14 @@ print("Grad-CAM on the last feature maps equals CAM:", bool(np.allclose(cam, gra
 # normalisation of the discriminator is what keeps it there: without it (an earlier version of this library) the
 # discriminator became certain that every reconstruction is fake, and its attention drifted to whatever cue separated
 # them, such as the noise that reconstructions lack (`results/attention_tuning.md`).
+#
+# **Spectral normalisation** (Miyato et al. 2018; `keras.layers.SpectralNormalization`, which the library wraps
+# around the discriminator's convolutions) divides a layer's weight matrix by its largest singular value, its
+# *spectral norm*, estimated by one step of power iteration at every training step. A layer normalised so can stretch
+# no input difference by more than a factor of 1, so the discriminator's logit can only change gradually from image
+# to image: it cannot become arbitrarily certain from a small cue (a speck of noise that only real images carry), its
+# verdicts on reals and fakes stay in balance (its D(x̂) stays near 0.2 instead of near 0), and its gradients stay
+# useful to the generator. The dense head stays plain, so that CAM can read its kernel.
 
 # %%
 maps = history.stack()  # (epochs recorded, images, H, W)
@@ -275,5 +320,41 @@ fig = show_images(
 # %% [markdown]
 # ## Takeaway
 #
-# The discriminator's attention concentrates on part of the image, so a residual weighted by it is no longer a
-# plain sum over every background pixel. Notebook 04 turns this into the ADA score and measures what it buys.
+# The discriminator's *positive* evidence sits on the digit's region, from the first epochs on (the last figure). The
+# attention that the ADA score uses, though, does not concentrate on the digit: it keeps evidence of both signs and
+# adds a floor, and its weight `c²` falls on the digit about in proportion to the digit's area (the share printed
+# above is 1.08, where 1 means indifferent), on the noise in proportion to the noise's. So ADA does not win by masking
+# the background; what the attention changes is *which* pixels of the residual count more, image by image, and that
+# setting was chosen because it scored best on validation data. Notebook 04 turns this into the ADA score and
+# measures what it buys.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. Change `cam` above to keep only the *positive* evidence (ReLU instead of the magnitude) and check your version
+#    against `attention_maps(discriminator, followed, "cam")`, whose default normalisation is `"max"`.
+# 2. Where does the discriminator's evidence argue *against* "normal"? For each followed image, compute the share of
+#    the CAM's locations (before resizing) whose contribution to the logit is negative. Which images have the most?
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: np.maximum(resized, 0) in place of np.abs(resized); the rest is unchanged.
+def cam_positive(images):
+    _, features = discriminator(images, training=False)
+    raw = np.einsum("nhwk,k->nhw", features.numpy(), w)
+    resized = tf.image.resize(raw[..., None], images.shape[1:3], method="bilinear").numpy()[..., 0]
+    positive = np.maximum(resized, 0)
+    return positive / np.maximum(positive.max(axis=(1, 2), keepdims=True), 1e-8)
+
+
+np.testing.assert_allclose(cam_positive(followed), attention_maps(discriminator, followed, "cam"), atol=1e-5)
+print("positive-evidence CAM == attention_maps(..., 'cam'): True")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: the raw CAM's sign says which way each location pushes the logit.
+_, features = discriminator(followed, training=False)
+raw = np.einsum("nhwk,k->nhw", features.numpy(), w)
+for name, share in zip(names, (raw < 0).mean(axis=(1, 2)), strict=True):
+    print(f"{name:<14} {share:.0%} of the locations argue against 'normal'")

@@ -20,7 +20,8 @@
 # discriminator's attention*, minus β times the discriminator's belief that the image is normal.
 #
 # <!-- colab-badge -->
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adda-keras/adda_keras/blob/main/notebooks/04_ada_self_supervised.ipynb)
+# **On Colab** (the project has no public repository yet, so there is no Colab link): upload this notebook and the
+# wheel that `make dist` builds (`dist/adda_keras-*.whl`); the first code cell installs the wheel.
 # <!-- /colab-badge -->
 #
 # **What you will learn**
@@ -31,43 +32,43 @@
 # - the paper's ablations (CAM only, D only) and the baselines, as AUROC and ROC curves;
 # - the paper's known limitation, an anomaly in the background, and the `attention_floor` mitigation.
 #
-# **Run time:** about 2 min measured on an idle 2-core CPU (default mode); on a GPU: not measured.
-# Other training jobs shared the two cores during that run; an idle machine is faster.
+# <!-- run-time -->
+# **Run time:** 3.5 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
+# on a GPU: not measured. **Last run:** 2026-11-29.
+# <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU.
 
 # %%
-# colab-setup: begin (written by scripts/sync_notebooks.py from mkdocs.yml's repo_url; do not edit)
+# colab-setup: begin (written by scripts/sync_notebooks.py; edit that script, not this cell)
+import glob
 import os
 import subprocess
 import sys
 
-REPO_URL = "https://github.com/adda-keras/adda_keras"
-if "google.colab" in sys.modules:  # on Colab: clone and install adda_keras, or stop here and say why
-    CHECKOUT = "/content/adda_keras"
-    if not os.path.isfile(os.path.join(CHECKOUT, "pyproject.toml")):
-        clone = subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", REPO_URL, CHECKOUT],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, rather than ask for a password
-        )
-        if clone.returncode != 0:
-            raise RuntimeError(
-                f"Colab set-up: cannot clone the adda_keras repository {REPO_URL}: {clone.stderr.strip()}\n"
-                "Set REPO_URL in this cell to a repository you can reach (your fork, say) and run it again."
-            )
+REPO_URL = "https://github.com/adda-keras/adda_keras"  # a placeholder: the project is not published yet
+if "google.colab" in sys.modules:  # on Colab: install adda_keras from an uploaded wheel, else from REPO_URL
+    wheels = sorted(glob.glob("/content/adda_keras-*.whl"))
+    source = wheels[-1] if wheels else f"adda-keras @ git+{REPO_URL}"
+    print("Colab set-up: installing adda_keras from", "the uploaded wheel" if wheels else "REPO_URL", source)
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "-e", CHECKOUT], capture_output=True, text=True
+        [sys.executable, "-m", "pip", "install", "--quiet", source],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, rather than ask for a password
     )
     if install.returncode != 0:
         raise RuntimeError(
-            f"Colab set-up: cannot install adda_keras from {CHECKOUT} (a clone of {REPO_URL}):\n"
-            + install.stderr[-2000:]
+            f"Colab set-up: cannot install adda_keras from {source}:\n{install.stderr[-1500:]}\n"
+            "Upload the wheel that `make dist` builds (dist/adda_keras-*.whl) with the Files panel "
+            "and run this cell again."
         )
-    sys.path.insert(0, CHECKOUT)
 # colab-setup: end
+
+# %%
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 
 from adda_keras import make_detector
 from adda_keras.data import (
@@ -170,6 +171,29 @@ for label, name in ((0, "normal"), (1, "anomaly")):
 ax.set(xlabel="attention-weighted residual", ylabel="D(x)", xscale="log")
 ax.legend()
 _ = ax.set_title("The two terms of the ADA score (test set)")
+
+# %% [markdown]
+# ## The ADA score, written out
+#
+# The same score in a few lines of NumPy, from the parts that `explain()` returned (notebook 03 writes out the CAM
+# that gives `c`): the squared residual, averaged over channels; each pixel weighted by its squared attention; the
+# weighted mean; minus the raw weight of the `D(x)` term times `D(x)`. It must give the library's scores.
+
+
+# %%
+def my_ada_score(x, x_hat, c, d, beta):
+    """||c ⊙ (x − x̂)||² / ||c||² − β·D(x) per image: a weighted mean of the squared residual, minus β·D(x)."""
+    residual = ((x - x_hat) ** 2).mean(axis=-1)  # (N, H, W): squared error per pixel
+    weights = c**2  # a pixel counts by its squared attention
+    weighted_residual = (weights * residual).sum(axis=(1, 2)) / weights.sum(axis=(1, 2))
+    return weighted_residual - beta * d
+
+
+mine = my_ada_score(
+    split.x_test, parts["reconstruction"], parts["attention"], parts["normal_probability"], ada.beta_effective_
+)
+np.testing.assert_allclose(mine, scores, rtol=1e-4, atol=1e-6)
+print("ADA score written out == ada.score_samples: True")
 
 # %% [markdown]
 # ## β, in spread units
@@ -328,6 +352,84 @@ fig = show_images(
 )
 
 # %% [markdown]
+# ## One training step, written out
+#
+# What `fit` repeats: the VAEGAN's `train_step` (`adda_keras/models/vaegan.py`), here without its options (instance
+# noise, residual swap, augmentation, equilibrium gating: all off in the library's defaults). One forward pass under a
+# persistent `tf.GradientTape` feeds three losses, and each network descends its own with its own Adam optimizer:
+#
+# - **encoder**: `L_prior` (the KL divergence of `q(z|x)` from `N(0, I)`, weighted by `kl_weight`) + `L_image`;
+# - **decoder**: `γ · L_image` + the generator loss (reconstructions and prior samples should look "real" to `D`);
+# - **discriminator**: binary cross-entropy of "real" on normal images and "not real" on reconstructions and samples.
+#
+# `L_image` is the reconstruction error: the squared pixel error plus the squared error of the discriminator's features
+# (Larsen's "learned similarity"; the real images' features are held fixed). The check: one step of the library and one
+# of this function, from the same weights, optimizer states and random-number state, must leave the same weights.
+
+
+# %%
+def bce(label, logits):
+    """Mean sigmoid cross-entropy of `logits` against a constant label (1 = real normal image)."""
+    return tf.reduce_mean(
+        tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.fill(tf.shape(logits), label), logits=logits)
+    )
+
+
+def train_step(vaegan, images):
+    n = tf.shape(images)[0]
+    with tf.GradientTape(persistent=True) as tape:
+        z_mean, z_log_var = vaegan.encoder(images, training=True)
+        epsilon = keras.random.normal((n, vaegan.latent_dim), seed=vaegan.seed_generator)
+        x_rec = vaegan.decoder(z_mean + tf.exp(0.5 * z_log_var) * epsilon, training=True)  # reparameterisation
+        z_prior = keras.random.normal((n, vaegan.latent_dim), seed=vaegan.seed_generator)
+        x_gen = vaegan.decoder(z_prior, training=True)  # a sample of the prior
+        logit_real, features_real = vaegan.discriminator(images, training=True)
+        logit_rec, features_rec = vaegan.discriminator(x_rec, training=True)
+        logit_gen, _ = vaegan.discriminator(x_gen, training=True)
+
+        l_prior = tf.reduce_mean(-0.5 * tf.reduce_sum(1 + z_log_var - z_mean**2 - tf.exp(z_log_var), axis=-1))
+        l_pixel = tf.reduce_mean(tf.reduce_sum((images - x_rec) ** 2, axis=[1, 2, 3]))
+        l_feature = tf.reduce_mean((tf.stop_gradient(features_real) - features_rec) ** 2)
+        l_image = vaegan.pixel_weight * l_pixel + vaegan.feature_weight * l_feature
+        l_generator = bce(1.0, logit_rec) + bce(1.0, logit_gen)
+
+        encoder_loss = vaegan.kl_weight * l_prior + l_image
+        decoder_loss = vaegan.gamma * l_image + vaegan.adversarial_weight * l_generator
+        discriminator_loss = bce(1.0, logit_real) + bce(0.0, logit_rec) + bce(0.0, logit_gen)
+    for network, loss in (
+        (vaegan.encoder, encoder_loss),
+        (vaegan.decoder, decoder_loss),
+        (vaegan.discriminator, discriminator_loss),
+    ):
+        optimizer = getattr(vaegan, f"{network.name}_optimizer")
+        gradients = tape.gradient(loss, network.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, network.trainable_variables, strict=True))
+    return {"encoder": encoder_loss, "decoder": decoder_loss, "discriminator": discriminator_loss}
+
+
+vaegan = ada.model_
+state = [*vaegan.variables] + [
+    v for name in ("encoder", "decoder", "discriminator") for v in getattr(vaegan, f"{name}_optimizer").variables
+]
+saved = [v.numpy() for v in state]  # weights, spectral-norm vectors, random-number state, Adam moments
+batch = tf.constant(split.x_train[:64])
+before = [v.numpy() for v in vaegan.trainable_variables]
+
+vaegan.train_step(batch)  # the library's step
+library_weights = [v.numpy() for v in vaegan.trainable_variables]
+moved = max(float(np.abs(after - start).max()) for after, start in zip(library_weights, before, strict=True))
+assert moved > 0, "the step changed no weight: the comparison below would prove nothing"
+for variable, value in zip(state, saved, strict=True):
+    variable.assign(value)
+losses = train_step(vaegan, batch)  # the step written out above, from the same state
+for ours, theirs in zip(vaegan.trainable_variables, library_weights, strict=True):
+    np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-5, atol=1e-6)
+print(f"one train_step written out == the library's train_step: True (largest weight change {moved:.1e})")
+print({name: round(float(value), 3) for name, value in losses.items()})
+for variable, value in zip(state, saved, strict=True):  # leave the detector as it was trained
+    variable.assign(value)
+
+# %% [markdown]
 # ## Takeaway
 #
 # Weighting the residual by the discriminator's attention counts each pixel by how much the discriminator's decision
@@ -336,3 +438,50 @@ fig = show_images(
 # β chosen on validation data, not on this test set, and on this digit it edges out kNN on raw pixels. Whether the gain
 # holds over all ten digits, three seeds and other noise levels is measured in notebook 06 and `results/`. Notebook 05
 # adds a few known anomalies and a second discriminator.
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. "CAM only" is the ADA score with β = 0. Check it with `my_ada_score` against
+#    `ada.variant("ada-cam-only").score_samples`.
+# 2. β is given in spread units. Recompute the spread ratio `std(weighted residual) / std(D(x))` on the normal
+#    validation images and compare it with `ada.spread_ratio_`, which `fit` measured on the same images.
+# 3. Does the `tf.stop_gradient` on `features_real` in `train_step` change any update of that step? Check it on one
+#    batch, and say what it is for.
+#
+# Each solution is in the collapsed cell below its number: click it to open it.
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 1: the same parts, no D term.
+cam_only = my_ada_score(split.x_test, parts["reconstruction"], parts["attention"], parts["normal_probability"], 0.0)
+np.testing.assert_allclose(cam_only, ada.variant("ada-cam-only").score_samples(split.x_test), rtol=1e-4, atol=1e-6)
+print("my_ada_score(beta=0) == CAM only: True")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 2: fit measures the ratio on x_val when it has at least 10 images (else on the training images).
+reference = split.x_val if len(split.x_val) >= 10 else split.x_train[:n_train]
+val_parts = ada.explain(reference)
+ratio = np.std(val_parts["weighted_residual"]) / np.std(val_parts["normal_probability"])
+np.testing.assert_allclose(ratio, ada.spread_ratio_, rtol=1e-4)
+print(f"spread ratio {ratio:.4g} == ada.spread_ratio_; beta_effective_ = beta * ratio = {ada.beta * ratio:.4g}")
+
+# %% jupyter={"outputs_hidden": true, "source_hidden": true} tags=["solution"]
+# Solution 3: no update changes. features_real depends on the images and the discriminator's weights only, and the
+# discriminator descends its own loss only, so the gradients of L_image reach the encoder and the decoder through
+# features_rec alone. The stop_gradient states the intent (the real images' features are a fixed target) and would
+# matter if L_image also trained the discriminator. Checked on one batch:
+with tf.GradientTape(persistent=True) as tape:
+    z_mean, _ = vaegan.encoder(batch, training=False)
+    x_rec = vaegan.decoder(z_mean, training=False)
+    _, f_real = vaegan.discriminator(batch, training=False)
+    _, f_rec = vaegan.discriminator(x_rec, training=False)
+    held = tf.reduce_mean((tf.stop_gradient(f_real) - f_rec) ** 2)
+    free = tf.reduce_mean((f_real - f_rec) ** 2)
+generator_weights = vaegan.encoder.trainable_variables + vaegan.decoder.trainable_variables
+gradients = zip(tape.gradient(held, generator_weights), tape.gradient(free, generator_weights), strict=True)
+for with_stop, without in gradients:
+    if with_stop is None or without is None:  # weights that this loss does not reach (the log-variance head)
+        assert with_stop is None and without is None
+        continue
+    np.testing.assert_allclose(with_stop.numpy(), without.numpy(), rtol=1e-6, atol=1e-9)
+print("encoder and decoder gradients with and without the stop_gradient: equal")

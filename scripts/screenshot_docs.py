@@ -104,6 +104,7 @@ window.addEventListener("load", async () => {
     content_width: Math.round(article.getBoundingClientRect().width),
     notebook: Boolean(article.querySelector(".jupyter-wrapper")),
     formulas: document.querySelectorAll("mjx-container").length,
+    solutions: document.querySelectorAll("details.solution:not([open])").length,
     formula_errors: document.querySelectorAll("mjx-merror").length,
     raw_tex: rawTex,
     overflowing: overflowing,
@@ -114,16 +115,63 @@ window.addEventListener("load", async () => {
 """.replace("PROBE_ID", PROBE_ID)
 
 
+#: the page that :func:`inspect_pages` loads: it opens every page in turn in an iframe and collects the probe reports
+RUNNER_PATH = "/__probe_runner__.html"
+RUNNER_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>probe runner</title></head><body><script>
+const pages = PAGES;
+(async () => {
+  const results = {};
+  for (const page of pages) {
+    const frame = document.createElement("iframe");
+    frame.style.width = "WIDTHpx";
+    frame.style.height = "HEIGHTpx";
+    document.body.appendChild(frame);
+    results[page] = await new Promise((resolve) => {
+      const started = Date.now();
+      const poll = () => {
+        try {
+          const node = frame.contentDocument && frame.contentDocument.getElementById("PROBE_ID");
+          if (node) return resolve(JSON.parse(node.textContent));
+        } catch (error) {}
+        if (Date.now() - started > PAGE_MS) return resolve(null);
+        setTimeout(poll, 50);
+      };
+      frame.src = page;
+      poll();
+    });
+    frame.remove();
+  }
+  const out = document.createElement("script");
+  out.type = "application/json";
+  out.id = "probe-results";
+  out.textContent = JSON.stringify(results);
+  document.body.appendChild(out);
+})();
+</script></body></html>
+"""
+
+
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
-    """Serve the site quietly; with ``probe`` set, HTML pages carry :data:`PROBE_SCRIPT`."""
+    """Serve the site quietly; with ``probe`` set, HTML pages carry :data:`PROBE_SCRIPT`.
+
+    With ``runner`` set (the page HTML of :data:`RUNNER_PAGE`), :data:`RUNNER_PATH` serves it.
+    """
 
     probe = False
+    runner = ""
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
     def send_head(self) -> io.BytesIO | Any:
         """Like the base class, but HTML pages get the probe script when :attr:`probe` is set."""
+        if self.runner and self.path.split("?", 1)[0] == RUNNER_PATH:
+            body = self.runner.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
@@ -139,9 +187,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(site: Path, probe: bool = False) -> Iterator[str]:
+def serve(site: Path, probe: bool = False, runner: str = "") -> Iterator[str]:
     """Serve ``site`` on 127.0.0.1 at a free port (pages with the probe if ``probe``); yield the base URL."""
-    handler = type("Handler", (SiteHandler,), {"probe": probe})
+    handler = type("Handler", (SiteHandler,), {"probe": probe, "runner": runner})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -217,6 +265,61 @@ def inspect_page(chromium: str, url: str, width: int = 1280, height: int = 1600,
     return json.loads(html.unescape(match.group(1)))
 
 
+def site_pages(site: Path) -> list[str]:
+    """Every page of a built site, as paths relative to its root (``""`` for the home page, ``"method/"``, ...)."""
+    pages = []
+    for index in sorted(site.rglob("index.html")):
+        relative = index.parent.relative_to(site).as_posix()
+        pages.append("" if relative == "." else f"{relative}/")
+    return pages
+
+
+def inspect_pages(
+    chromium: str, site: Path, pages: list[str], width: int = 1280, height: int = 1600, page_ms: int = 15000
+) -> dict[str, dict | None]:
+    """What the probe found on each of ``pages`` of ``site``, with one Chromium run (None: the page never reported).
+
+    A runner page loads the pages one after another in an iframe of the given size (the probe measures the
+    iframe's window, as it would a browser window of that size) and collects their reports, so checking every page of
+    the site costs one browser start rather than one per page.
+    """
+    runner = (
+        RUNNER_PAGE.replace("PAGES", json.dumps(["/" + page for page in pages]))
+        .replace("WIDTH", str(width))
+        .replace("HEIGHT", str(height))
+        .replace("PROBE_ID", PROBE_ID)
+        .replace("PAGE_MS", str(page_ms))
+    )
+    with serve(site, probe=True, runner=runner) as base:
+        budget = page_ms * len(pages) + 5000
+        with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+            command = [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                f"--window-size={width + 40},{height}",
+                f"--virtual-time-budget={budget}",
+                "--dump-dom",
+                base + RUNNER_PATH.lstrip("/"),
+            ]
+            result = subprocess.run(command, capture_output=True, text=True, timeout=60 + 2 * len(pages) * 10)
+    if result.returncode != 0:
+        raise RuntimeError(f"chromium failed on the probe runner (exit {result.returncode}):\n{result.stderr[-2000:]}")
+    match = re.search(r'<script type="application/json" id="probe-results">(.*?)</script>', result.stdout, re.DOTALL)
+    if match is None:
+        raise RuntimeError("the probe runner reported nothing: did Chromium finish the pages within its time budget?")
+    reports = json.loads(html.unescape(match.group(1)))
+    return {page: reports.get("/" + page) for page in pages}
+
+
 def problems(report: dict) -> list[str]:
     """What is wrong on a page, in words, from its :func:`inspect_page` report; empty if nothing."""
     found = [f"raw TeX left in the text: {text!r}" for text in report["raw_tex"]]
@@ -252,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         "default: home, method, results and a notebook",
     )
     parser.add_argument("--check", action="store_true", help="also check each page (see above); exit 1 on a problem")
+    parser.add_argument("--all", action="store_true", help="with --check: check every page (no screenshots)")
     parser.add_argument("--chromium", help="Chromium executable (default: chromium on PATH)")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=1600)
@@ -264,6 +368,15 @@ def main(argv: list[str] | None = None) -> int:
     if chromium is None:
         hint = f"{args.chromium!r} is not an executable" if args.chromium else "no chromium executable on PATH"
         sys.exit(f"error: {hint}. Install Chromium (Debian/Ubuntu: `apt-get install chromium`) or pass --chromium.")
+    if args.all:
+        failed = False
+        for page, report in inspect_pages(chromium, args.site, site_pages(args.site), args.width, args.height).items():
+            found = ["the probe did not report (page failed to load?)"] if report is None else problems(report)
+            failed |= bool(found)
+            print(f"{page or '(home)'}: {'ok' if not found else ''}")
+            for problem in found:
+                print(f"  problem: {problem}")
+        return 1 if failed else 0
     if args.page:
         pages = {re.sub(r"[^A-Za-z0-9_]+", "-", p).strip("-") or "home": p.lstrip("/") for p in args.page}
     else:

@@ -4,9 +4,10 @@ Two builds, a few seconds each: the repository as it is, and a scratch copy
 with a small notebook and a small ``results/`` folder, which checks that
 notebooks and results outside ``docs/`` reach the site (docs/hooks.py,
 docs/hooks_results.py) whatever they hold. Where a Chromium binary is
-installed, a few pages of the first build are also loaded in headless
-Chromium, offline, to check what a reader sees: formulas typeset, no table
-clipped (scripts/screenshot_docs.py has the probe).
+installed, every page of the first build is also loaded in headless
+Chromium, offline (one browser run for all of them), to check what a reader
+sees: formulas typeset, no table or printed output clipped
+(scripts/screenshot_docs.py has the probe).
 """
 
 from __future__ import annotations
@@ -151,16 +152,13 @@ def test_api_reference_covers_every_module() -> None:
     assert not missing, f"add `::: module` blocks for {missing} to a page in docs/api/ (and to the nav if it is new)"
 
 
-def test_the_repository_address_is_set_once(site: Path) -> None:
-    """``repo_url`` is the only line of mkdocs.yml that names the repository; the site's links derive from it."""
+def test_the_repository_address_is_set_once_and_never_linked_while_a_placeholder(site: Path) -> None:
+    """``repo_url`` is the only line of mkdocs.yml naming the repository; unpublished, no page links to it."""
     config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
     repo_url = re.search(r"^repo_url:\s*(\S+)", config, re.MULTILINE).group(1)
     repository = repo_url.removeprefix("https://github.com/")
     naming = [line for line in config.splitlines() if repository in line and not line.lstrip().startswith("#")]
     assert naming == [f"repo_url: {repo_url}"], f"mkdocs.yml names the repository elsewhere too: {naming}"
-    page = (site / "notebooks/00_overview/index.html").read_text(encoding="utf-8")
-    colab = f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/00_overview.ipynb"
-    assert f'href="{colab}" title="Open in Colab"' in page
     hooks = _load(REPO / "docs" / "hooks.py")
     assert (
         hooks.colab_base("https://github.com/o/r.git")
@@ -168,6 +166,16 @@ def test_the_repository_address_is_set_once(site: Path) -> None:
     )
     with pytest.raises(hooks.PluginError, match="GitHub address"):
         hooks.colab_base("https://gitlab.com/o/r")
+    if re.search(r"^\s+repo_published:\s*true", config, re.MULTILINE):
+        return  # published: the scratch build of test_notebooks_outside_docs_reach_the_site checks the links
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert f'href="{repo_url}' not in text and "colab.research.google.com/github" not in text, page
+        for match in re.finditer(re.escape(repository), text):  # named only as a placeholder (the set-up cell)
+            assert "placeholder" in text[match.end() : match.end() + 300], f"{page}: {text[match.start() - 80 :][:200]}"
+    tutorials = (site / "tutorials" / "index.html").read_text(encoding="utf-8")
+    assert 'href="../notebooks/00_overview/00_overview.ipynb" download' in tutorials
+    assert "adda_keras-notebooks.zip" in tutorials and "JupyterLab" in tutorials
 
 
 def test_repo_links_point_to_the_site_or_the_repository(site: Path) -> None:
@@ -225,7 +233,14 @@ def _sample_notebook(title: str) -> dict:
             {
                 "cell_type": "markdown",
                 "metadata": {},
-                "source": [f"# {title}\n", "\n", "It prints *one line\n", "of output*, then stops. More text.\n"],
+                "source": [
+                    f"# {title}\n",
+                    "\n",
+                    "It prints *one line\n",
+                    "of output*, then stops. More text.\n",
+                    "\n",
+                    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://example.org)\n",
+                ],
             },
             {
                 "cell_type": "code",
@@ -244,7 +259,8 @@ def _sample_notebook(title: str) -> dict:
 def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    shutil.copy2(REPO / "mkdocs.yml", project / "mkdocs.yml")
+    config = (REPO / "mkdocs.yml").read_text(encoding="utf-8")  # as published: Colab and repository links
+    (project / "mkdocs.yml").write_text(re.sub(r"repo_published:\s*false", "repo_published: true", config))
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO / "docs", project / "docs", ignore=ignore)
     shutil.copytree(REPO / "adda_keras", project / "adda_keras", ignore=ignore)
@@ -272,6 +288,8 @@ def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
     )
     assert not (site / "notebooks" / "99_sample").exists()
     assert "It prints <em>one line of output</em>, then stops." in tutorials, "summary is not the whole sentence"
+    assert 'src="../../assets/colab-badge.svg"' in html and "colab.research.google.com/assets" not in html
+    assert (site / "assets" / "colab-badge.svg").is_file(), "the site serves its own badge image"
 
     # results/: every page, the figures beside a table, links that leave results/ go to the repository
     overview = (site / "results" / "index.html").read_text(encoding="utf-8")
@@ -308,21 +326,68 @@ def _sample_results(project: Path) -> None:
     (project / "scripts" / "tool.py").write_text("# a script that results/README.md links to\n")
 
 
-def test_pages_render_in_a_real_browser(site: Path) -> None:
-    """Headless Chromium, offline: formulas typeset, no table or printed output clipped, full-width notebooks."""
+#: problems the browser check knows about, on pages this work does not own: page -> the start of the problem's text.
+#: The test fails if such a problem disappears (then remove it here) or another one appears.
+KNOWN_PROBLEMS = {
+    # the CSV lines that notebook 07 prints have no space to wrap at (issue 19; notebook 07 belongs to the CLI work)
+    "notebooks/07_own_images/": "pre 'scored 160 images in",
+}
+
+
+def test_every_page_renders_in_a_real_browser(site: Path) -> None:
+    """Headless Chromium, offline, on every page: formulas typeset, nothing clipped, full-width notebooks."""
     shots = _load(REPO / "scripts" / "screenshot_docs.py")
     chromium = shots.chromium_path()
     if chromium is None:
         pytest.skip("Chromium is not installed (Debian/Ubuntu: apt-get install chromium); the browser check is skipped")
-    pages = [
-        "method/",
-        "notebooks/04_ada_self_supervised/",
-        "notebooks/06_results/",
-        "results/quick/table1-noisy/table/",
-    ]
-    with shots.serve(site, probe=True) as base:
-        reports = {page: shots.inspect_page(chromium, base + page) for page in pages}
+    pages = shots.site_pages(site)
+    assert len(pages) >= 40 and "method/" in pages and "notebooks/08_localisation/" in pages
+    reports = shots.inspect_pages(chromium, site, pages)
+    silent = [page for page, report in reports.items() if report is None]
+    assert not silent, f"the probe did not report on {silent}"
     assert reports["method/"]["formulas"] >= 40, "MathJax did not typeset the method page"
-    for page, report in reports.items():
-        assert not shots.problems(report), f"{page}: {shots.problems(report)}"
     assert reports["notebooks/06_results/"]["notebook"], "the probe did not recognise a notebook page"
+    solutions = {page: report["solutions"] for page, report in reports.items() if page.startswith("notebooks/")}
+    assert all(solutions[page] >= 2 for page in solutions if "07_own_images" not in page), (
+        f"exercise solutions not folded into closed boxes (docs/javascripts/solutions.js): {solutions}"
+    )
+    found = {page: shots.problems(report) for page, report in reports.items()}
+    for page, start in KNOWN_PROBLEMS.items():
+        known = [problem for problem in found.get(page, []) if problem.startswith(start)]
+        assert known, f"{page}: the known problem {start!r} is gone: remove it from KNOWN_PROBLEMS"
+        found[page] = [problem for problem in found[page] if problem not in known]
+    found = {page: problems for page, problems in found.items() if problems}
+    assert not found, f"problems a reader would see: {found}"
+
+
+def test_results_nav_marks_superseded_pages_and_tells_equal_titles_apart(tmp_path: Path) -> None:
+    hooks = _load(REPO / "docs" / "hooks_results.py")
+    pages = {
+        "results/tuning.md": "# Tuning\n\n> **Superseded** by [the rerun](rerun/tuning.md).\n",
+        "results/rerun/tuning.md": "# Tuning\n\nThe rerun.\n",
+        "results/quick/t1/table.md": "# t1 (quick)\n",
+        "results/seeds/quick/t1/table.md": "# t1 (quick)\n",
+        "results/notes.md": "# Notes\n",
+    }
+    for page, text in pages.items():
+        (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / page).write_text(text)
+    titles = hooks.nav_titles(tmp_path, sorted(pages))
+    assert titles == {
+        "results/tuning.md": "Tuning (superseded)",
+        "results/quick/t1/table.md": "t1 (quick) · quick",
+        "results/seeds/quick/t1/table.md": "t1 (quick) · seeds",
+    }
+    nav = hooks.results_nav(sorted(pages), titles)
+    assert {"Tuning (superseded)": "results/tuning.md"} in nav and "results/notes.md" in nav
+
+
+def test_no_list_item_is_swallowed_into_the_paragraph_before_it(site: Path) -> None:
+    """A Markdown list item after an indented block renders as text ("- **AnoVAEGAN**", "4. **What ...") unless a
+    blank line separates them; no page may show one."""
+    swallowed = re.compile(r"\n(?:- |\d\. )<strong>")
+    found = []
+    for page in site.rglob("*.html"):
+        text = re.sub(r"<pre.*?</pre>|<code.*?</code>", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+        found += [f"{page.relative_to(site)}: {text[m.start() : m.start() + 60]!r}" for m in swallowed.finditer(text)]
+    assert not found, found

@@ -38,6 +38,8 @@ EXPECTED = [
 ]
 # Library code that a notebook must import, never define again.
 FORBIDDEN = ("def attention_weighted_residual", "def ada_score", "def class_activation", "GradientTape")
+#: the notebooks that write the method out on purpose (keras-io style) and check it against the library
+WRITES_THE_METHOD_OUT = ("03_attention", "04_ada_self_supervised")
 
 
 def _load_sync_script() -> ModuleType:
@@ -85,32 +87,49 @@ def test_header(source: Path) -> None:
     assert re.search(rf"^# {number} · \S.+$", header, re.MULTILINE), "title '# NN · Title' missing"
     assert "**What you will learn**" in header
     assert re.search(r"^- ", header, re.MULTILINE), "the 'What you will learn' bullets are missing"
-    assert re.search(r"\*\*Run time:\*\*.*2-core CPU.*GPU", header), "run times on a 2-core CPU and a GPU missing"
+    assert re.search(r"\*\*Run time:\*\*.*2-core CPU.*GPU", header.replace("\n", " ")), "run times missing"
+    assert re.search(r"\*\*Last run:\*\* \d{4}-\d\d-\d\d", header), "the date of the stored run is missing"
     assert "On Colab: Runtime → Change runtime type → GPU" in header
-    badge = f"[![Open In Colab]({sync.BADGE_IMAGE})]({sync.colab_url(sync.read_repo_url(), source.stem)})"
-    assert badge in header, "Colab badge missing or stale: run python scripts/sync_notebooks.py"
+    repo_url, published = sync.read_repo_url(), sync.read_published()
+    colab = "\n".join(line[2:] for line in sync.badge_block(repo_url, source.stem, published)[1:-1])
+    assert colab in header, "Colab line missing or stale: run python scripts/sync_notebooks.py"
+
+
+def _render(source: Path) -> str:
+    return sync.render(source.read_text(encoding="utf-8"), sync.read_repo_url(), source.stem, sync.read_published())
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_generated_parts_are_up_to_date(source: Path) -> None:
-    text = source.read_text(encoding="utf-8")
-    assert sync.render(text, sync.read_repo_url(), source.stem) == text, "run python scripts/sync_notebooks.py"
+    assert _render(source) == source.read_text(encoding="utf-8"), "run python scripts/sync_notebooks.py"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
-def test_first_code_cell_sets_up_colab_and_fast_mode(source: Path) -> None:
+def test_run_time_is_the_stored_runs(source: Path) -> None:
+    """The header's run time is that of the run whose outputs the .ipynb stores, never a typed number."""
+    seconds, day = sync.stored_run(source.with_suffix(".ipynb"))
+    header = " ".join(_header(source).replace("\n# ", " ").split())
+    assert f"**Run time:** {sync.format_duration(seconds)} on a 2-core CPU" in header
+    assert f"**Last run:** {day}." in header
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_colab_set_up_is_one_short_cell_of_its_own(source: Path) -> None:
     code = [s for t, s in _cells(source) if t == "code"]
-    first = code[0]
-    block = "\n".join(sync.setup_block(sync.read_repo_url()))
-    assert first.startswith(block), "the Colab set-up block must open the first code cell"
-    assert re.search(r"^from adda_keras\.tutorial import .*\bFAST\b", first, re.MULTILINE)
+    block = "\n".join(sync.setup_block(sync.read_repo_url(), sync.read_published()))
+    assert code[0] == block, "the Colab set-up block must be the first code cell, alone"
+    assert len(code[0].splitlines()) <= 25
+    assert re.search(r"^from adda_keras\.tutorial import .*\bFAST\b", code[1], re.MULTILINE)
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_notebooks_do_not_reimplement_the_library(source: Path) -> None:
+    """Library code is imported; a notebook that writes the method out (03, 04) checks it against the library."""
     text = source.read_text(encoding="utf-8")
     found = [name for name in FORBIDDEN if name in text]
-    assert not found, f"{source.name} re-implements library code ({found}); import it from adda_keras instead"
+    if found:
+        assert source.stem in WRITES_THE_METHOD_OUT, f"{source.name} re-implements library code ({found})"
+        assert "np.testing.assert_allclose" in text, f"{source.name} writes {found} out but never checks it"
 
 
 #: an absolute path of the machine that ran a notebook ("/work/main/results/quick"), not part of an address
@@ -132,6 +151,31 @@ def _output_texts(notebook: Path) -> list[str]:
 def test_stored_outputs_name_no_path_of_the_machine_that_ran_them(source: Path) -> None:
     found = [path for text in _output_texts(source.with_suffix(".ipynb")) for path in ABSOLUTE_PATH.findall(text)]
     assert not found, f"{source.stem} prints paths of the machine that ran it (show them relative): {found}"
+
+
+@pytest.mark.parametrize("source", [s for s in SOURCES if s.stem != "07_own_images"], ids=lambda p: p.stem)
+def test_exercises_end_the_notebook_with_solutions_that_open_on_click(source: Path) -> None:
+    """Two or three exercises, d2l style; each solution a cell tagged "solution", collapsed in Jupyter."""
+    cells = jupytext.read(source).cells
+    starts = [i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and "## Exercises" in cell.source]
+    assert starts, f"{source.name} has no '## Exercises' section"
+    questions = re.findall(r"^\d\. ", cells[starts[-1]].source, re.MULTILINE)
+    solutions = [cell for cell in cells[starts[-1] + 1 :] if "solution" in cell.metadata.get("tags", [])]
+    assert 2 <= len(questions) <= 3 and len(solutions) == len(questions), (len(questions), len(solutions))
+    assert all(cell.metadata.get("jupyter", {}).get("source_hidden") for cell in solutions)
+    assert any(cell.cell_type == "code" for cell in solutions), "nbval must execute at least one solution"
+    assert all(cell.source.lstrip("# ").startswith(f"Solution {k}") for k, cell in enumerate(solutions, 1))
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_stored_outputs_carry_no_tensorflow_warnings(source: Path) -> None:
+    found = [
+        line
+        for text in _output_texts(source.with_suffix(".ipynb"))
+        for line in text.splitlines()
+        if line.startswith("WARNING:tensorflow") or sync._TF_WARNINGS.match(line)
+    ]
+    assert not found, f"{source.stem} stores TensorFlow warnings (scripts/sync_notebooks.py strips them): {found}"
 
 
 def test_check_output_cells_are_marked_in_the_source() -> None:
@@ -159,43 +203,60 @@ def test_read_repo_url_fails_clearly(tmp_path: Path) -> None:
     assert sync.read_repo_url(tmp_path / "mkdocs.yml") == "https://github.com/a/b"
 
 
-def test_readme_colab_links_follow_repo_url() -> None:
+def test_read_published(tmp_path: Path) -> None:
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: x\nrepo_url: https://github.com/a/b\n")
+    assert sync.read_published(config) is False  # unset: treated as a placeholder
+    config.write_text("site_name: x\nextra:\n  other: 1\n  repo_published: true  # public now\nnav: []\n")
+    assert sync.read_published(config) is True
+    config.write_text("extra:\n  repo_published: maybe\n")
+    with pytest.raises(sync.SyncError, match="true or false"):
+        sync.read_published(config)
+
+
+def test_readme_colab_paragraph_and_run_times_follow_the_configuration() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert sync.render_readme(readme, sync.read_repo_url()) == readme, "run python scripts/sync_notebooks.py"
-    moved = sync.render_readme(readme, "https://github.com/c/d")
-    assert "https://colab.research.google.com/github/c/d/blob/main/notebooks/00_overview.ipynb" in moved
-    assert "The badges point at `https://github.com/c/d`" in moved
-    assert sync.github_path(sync.read_repo_url()) not in moved, "README.md names the repository outside the badges"
+    repo_url, published = sync.read_repo_url(), sync.read_published()
+    assert sync.render_readme(readme, repo_url, published) == readme, "run python scripts/sync_notebooks.py"
+    placeholder = sync.render_readme(readme, repo_url, published=False)
+    assert "colab.research.google.com/github" not in placeholder
+    assert f"]({repo_url}" not in placeholder, "README.md links to a repository address that is a placeholder"
+    assert "`make dist`" in placeholder
+    public = sync.render_readme(readme, "https://github.com/c/d", published=True)
+    assert "The repository is `https://github.com/c/d`" in public
+    seconds, _ = sync.stored_run(ROOT / "notebooks" / "03_attention.ipynb")
+    assert f"| {sync.format_duration(seconds)} |" in readme.split("[`03_attention`]", 1)[1].split("\n", 1)[0]
 
 
-def _run_setup_block(repo_url: str, checkout: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
-    """Execute the notebooks' Colab set-up block as if on Colab; its variables."""
+def _run_setup_block(repo_url: str, wheel_dir: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Execute the notebooks' Colab set-up cell as if on Colab, looking for wheels in ``wheel_dir``."""
     monkeypatch.setitem(sys.modules, "google.colab", ModuleType("google.colab"))
-    monkeypatch.setattr(sys, "path", list(sys.path))  # the block prepends the checkout
     namespace: dict = {}
-    exec("\n".join(sync.setup_block(repo_url, checkout=str(checkout))), namespace)
+    exec("\n".join(sync.setup_block(repo_url, published=False, wheel_dir=str(wheel_dir))), namespace)
     return namespace
 
 
+def test_colab_setup_installs_an_uploaded_wheel_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = tmp_path / "adda_keras-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"not a zip file")  # a wheel that pip refuses: the cell must say which file and what to do
+    with pytest.raises(RuntimeError, match="cannot install adda_keras from") as failure:
+        _run_setup_block("http://127.0.0.1:9/nobody/adda_keras.git", tmp_path, monkeypatch)
+    assert str(wheel) in str(failure.value) and "make dist" in str(failure.value)
+    assert f"installing adda_keras from the uploaded wheel {wheel}" in capsys.readouterr().out
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_colab_setup_stops_at_once_naming_an_unreachable_repository(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_colab_setup_without_a_wheel_tries_the_repository_and_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     unreachable = "http://127.0.0.1:9/nobody/adda_keras.git"  # the discard port: the connection is refused at once
-    with pytest.raises(RuntimeError, match="cannot clone the adda_keras repository") as failure:
-        _run_setup_block(unreachable, tmp_path / "clone", monkeypatch)
-    assert unreachable in str(failure.value)
-    assert "Set REPO_URL" in str(failure.value)
-    assert not (tmp_path / "clone" / "pyproject.toml").exists()
-
-
-def test_colab_setup_reports_a_failed_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    checkout = tmp_path / "clone"
-    checkout.mkdir()
-    (checkout / "pyproject.toml").write_text("this is not TOML [")  # a checkout that pip cannot install
-    with pytest.raises(RuntimeError, match="cannot install adda_keras") as failure:
-        _run_setup_block("https://github.com/a/b", checkout, monkeypatch)
-    assert "https://github.com/a/b" in str(failure.value)
+    with pytest.raises(RuntimeError, match="cannot install adda_keras from") as failure:
+        _run_setup_block(unreachable, tmp_path, monkeypatch)
+    assert f"git+{unreachable}" in str(failure.value)
+    assert "Upload the wheel that `make dist` builds" in str(failure.value)
+    assert "installing adda_keras from REPO_URL" in capsys.readouterr().out
 
 
 def test_colab_setup_block_does_nothing_outside_colab(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,18 +264,21 @@ def test_colab_setup_block_does_nothing_outside_colab(monkeypatch: pytest.Monkey
     namespace: dict = {}
     exec("\n".join(sync.setup_block("http://127.0.0.1:9/unreachable")), namespace)
     assert namespace["REPO_URL"] == "http://127.0.0.1:9/unreachable"
-    assert "CHECKOUT" not in namespace
+    assert "source" not in namespace
 
 
-def test_render_inserts_then_is_idempotent() -> None:
+def test_render_inserts_then_is_idempotent(tmp_path: Path) -> None:
     bare = "# %% [markdown]\n# # 07 · New\n#\n# Text.\n\n# %%\nimport numpy as np\n"
-    once = sync.render(bare, "https://github.com/a/b", "07_new")
+    missing = tmp_path / "07_new.ipynb"
+    once = sync.render(bare, "https://github.com/a/b", "07_new", published=True, ipynb=missing)
     assert "https://colab.research.google.com/github/a/b/blob/main/notebooks/07_new.ipynb" in once
     assert 'REPO_URL = "https://github.com/a/b"' in once
-    assert once.index(sync.SETUP_BEGIN) < once.index("import numpy as np")
-    assert sync.render(once, "https://github.com/a/b", "07_new") == once
-    moved = sync.render(once, "https://github.com/c/d", "07_new")
-    assert "github.com/a/b" not in moved and 'REPO_URL = "https://github.com/c/d"' in moved
+    assert "**Run time:** not measured yet" in once
+    assert once.index(sync.SETUP_END) < once.index("# %%\nimport numpy as np"), "the set-up must be a cell of its own"
+    assert sync.render(once, "https://github.com/a/b", "07_new", published=True, ipynb=missing) == once
+    hidden = sync.render(once, "https://github.com/c/d", "07_new", published=False, ipynb=missing)
+    assert "github.com/a/b" not in hidden and "colab.research.google.com" not in hidden
+    assert "make dist" in hidden and 'REPO_URL = "https://github.com/c/d"  # a placeholder' in hidden
 
 
 # -- adda_keras.tutorial --------------------------------------------------------------------------------

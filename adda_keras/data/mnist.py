@@ -13,9 +13,12 @@ import gzip
 import importlib.util
 import logging
 import os
+import site
 import socket
 import ssl
 import struct
+import sys
+import sysconfig
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +36,23 @@ __all__ = [
     "read_idx",
 ]
 
-BUNDLED_MNIST_DIR: Path = Path(__file__).resolve().parents[2] / "data" / "mnist"
-"""Folder of the bundled MNIST test set (``<repo>/data/mnist``)."""
+
+def _bundled_mnist_dir() -> Path:
+    """``<repo>/data/mnist`` in a checkout; where a wheel installed the same files otherwise.
+
+    A wheel (``make dist``, or ``pip install`` from the repository) carries the
+    files as data files, installed under ``share/adda_keras/mnist`` of the
+    environment's data prefix (``sys.prefix``, or ``/usr/local`` and the user
+    base for system and user installs, as on Colab).
+    """
+    checkout = Path(__file__).resolve().parents[2] / "data" / "mnist"
+    prefixes = [sys.prefix, sysconfig.get_paths().get("data", sys.prefix), "/usr/local", site.getuserbase()]
+    installed = [Path(prefix) / "share" / "adda_keras" / "mnist" for prefix in prefixes]
+    return next((folder for folder in [checkout, *installed] if folder.is_dir()), checkout)
+
+
+BUNDLED_MNIST_DIR: Path = _bundled_mnist_dir()
+"""Folder of the bundled MNIST test set (``<repo>/data/mnist``, or where a wheel installed it)."""
 
 DATA_DIR_ENV = "ADDA_KERAS_DATA_DIR"
 """Environment variable that overrides :data:`BUNDLED_MNIST_DIR`."""

@@ -1,0 +1,45 @@
+"""`make dist`: the wheel (with the bundled MNIST) and the notebooks zip that the Colab route uses.
+
+Building the wheel needs pip's build environment (setuptools from the
+package index), so it is checked by its configuration here; the zip is built.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location("make_dist", ROOT / "scripts" / "make_dist.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_notebooks_zip_holds_every_notebook_and_says_how_to_run_them(tmp_path: Path) -> None:
+    dist = _load_script()
+    archive = dist.build_notebook_zip(tmp_path)
+    notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    with zipfile.ZipFile(archive) as opened:
+        names = opened.namelist()
+        readme = opened.read("adda_keras-notebooks/README.txt").decode()
+    assert sorted(Path(name).name for name in names if name.endswith(".ipynb")) == notebooks
+    assert "Upload notebook" in readme and ".whl" in readme and "make lab" in readme
+
+
+def test_the_wheel_carries_the_bundled_mnist_where_the_library_looks() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    match = re.search(r'^"share/adda_keras/mnist" = \[(.*)\]$', pyproject, re.MULTILINE)
+    assert match, "pyproject.toml must install data/mnist as data files under share/adda_keras/mnist"
+    files = re.findall(r'"([^"]+)"', match.group(1))
+    assert all((ROOT / name).is_file() for name in files)
+    assert {Path(name).name for name in files} >= {"t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"}
+    source = (ROOT / "adda_keras" / "data" / "mnist.py").read_text(encoding="utf-8")
+    assert '"share" / "adda_keras" / "mnist"' in source

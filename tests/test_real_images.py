@@ -258,3 +258,17 @@ def test_reproduce_benchmark_options_are_checked(capsys: pytest.CaptureFixture[s
     assert "--digits" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["reproduce", "--benchmark", "textures", "--table", "1"])
+
+
+def test_a_unit_fingerprint_holds_only_its_own_benchmark_settings() -> None:
+    # regression: the texture preset's fields were part of every digit unit's fingerprint, so changing the texture
+    # preset would have recomputed every finished digit unit
+    from dataclasses import replace
+
+    from adda_keras.experiments.real_images import unit_fingerprint
+
+    digits = make_real_config("photo-digits", "quick")
+    changed = replace(digits, preset=replace(digits.preset, texture_crops=(1, 1, 1), texture_epochs=1))
+    assert unit_fingerprint(digits, "3", 0) == unit_fingerprint(changed, "3", 0)
+    fewer_epochs = replace(digits, preset=replace(digits.preset, epochs=1))
+    assert unit_fingerprint(digits, "3", 0) != unit_fingerprint(fewer_epochs, "3", 0)

@@ -25,6 +25,7 @@ PARAMS = {
     "ada-cam-only": FAST,
     "ada-semi": FAST,
     "ada-cam-ano": FAST,
+    "ada-synthetic": FAST,
     "cnn-regression": FAST,
     "pca": {},
     "knn": {},

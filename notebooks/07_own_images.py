@@ -36,8 +36,8 @@
 # - how `calibrate` refits the threshold of a saved model without retraining;
 # - how ADA compares with AnoVAEGAN and k-nearest neighbours on this example.
 #
-# **Run time:** about 2 min measured on an idle 2-core CPU (default mode, 1.8 min; the stored outputs are from a run
-# of 12.8 min while other jobs kept both cores busy); on a GPU: not measured.
+# **Run time:** about 2 min measured on an idle 2-core CPU (default mode, 1.8 min); on a GPU: not measured. The stored
+# outputs are from a run of 12.8 min while other jobs kept both cores busy.
 # On Colab: Runtime → Change runtime type → GPU. The outputs below are those of a default-mode run (30 epochs) on the
 # 2-core development machine.
 

@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--preset", choices=("tiny", "quick", "paper"), default="quick")
     reproduce.add_argument("--digits", type=int, nargs="+", help="normal digits (table 1) or known anomalies (table 3)")
-    reproduce.add_argument("--seeds", type=_seed, nargs="+", help="override the preset's seeds")
+    reproduce.add_argument("--seeds", type=int, nargs="+", help="override the preset's seeds")  # bounded by make_config
     reproduce.add_argument("--source", choices=MNIST_SOURCE_NAMES, help="override the preset's MNIST source")
     reproduce.add_argument("--epochs", type=_positive_int, help="override the preset's training epochs")
     reproduce.add_argument("--noise", choices=("on", "off"), default="on", help="background noise (default on)")
@@ -193,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="background noise strength > 0 (default: the preset's, 1.0)",
     )
     reproduce.add_argument(
-        "--noise-seed", type=_seed, help="seed of the background noise (default: each unit's split seed)"
+        "--noise-seed", type=int, help="seed of the background noise (default: each unit's split seed)"
     )
     reproduce.add_argument("--methods", nargs="+", metavar="NAME", help="report only these methods of the table")
     reproduce.add_argument(

@@ -210,8 +210,9 @@ def test_load_image_folder(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> 
     save(tmp_path / "sub" / "d.png", 50)
 
     with caplog.at_level(logging.DEBUG, logger="adda_keras.data.folder"):
-        gray = load_image_folder(tmp_path, image_size=(8, 6))
+        gray = load_image_folder(tmp_path, image_size=(8, 6), color_mode="grayscale")
     assert gray.shape == (3, 8, 6, 1) and gray.dtype == np.float32
+    assert load_image_folder(tmp_path, image_size=(8, 6)).shape == (3, 8, 6, 3)  # unset: c.jpg is in colour
     np.testing.assert_allclose(gray[:2, 0, 0, 0], [100 / 255, 200 / 255], atol=1e-6)
     assert any("notes.txt" in r.getMessage() for r in caplog.records)
 

@@ -89,6 +89,7 @@ def load_image_folder(
     (:func:`image_format`): their own size when it is the same for all,
     else :data:`DEFAULT_IMAGE_SIZE`; ``"rgb"`` when any file is in colour.
     """
+    _check_given(image_size, color_mode, background)
     chosen = image_format(_image_files(directory, "directory"), image_size, color_mode)
     size = _check_options(chosen.size, chosen.color, background)
     return _read_folder(directory, "directory", size, chosen.color, background)
@@ -124,6 +125,7 @@ def load_folder_dataset(
     :data:`DEFAULT_IMAGE_SIZE`; ``"rgb"`` when any file is in colour, else
     grayscale. The choice is logged.
     """
+    _check_given(image_size, color_mode, background)
     files = _image_files(normal_dir, "normal_dir")
     if anomaly_dir is not None:
         files = files + _image_files(anomaly_dir, "anomaly_dir")
@@ -190,6 +192,7 @@ def load_image_files(
     ``image_size``, ``color_mode`` (unset: :func:`image_format` decides) and
     ``background``. A file that cannot be decoded raises ``ValueError`` naming it.
     """
+    _check_given(image_size, color_mode, background)
     files = [Path(f) for f in files]
     if not files:
         raise ValueError("files must name at least one image file")
@@ -322,6 +325,15 @@ def file_digest(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _check_given(image_size: tuple[int, int] | None, color_mode: str | None, background: float) -> None:
+    """Check the reading options that were given (``None``: the files decide later), before any file is opened."""
+    _check_options(
+        (1, 1) if image_size is None else image_size,
+        DEFAULT_COLOR_MODE if color_mode is None else color_mode,
+        background,
+    )
 
 
 def _check_options(image_size: tuple[int, int], color_mode: str, background: float) -> tuple[int, int]:

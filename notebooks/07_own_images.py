@@ -17,7 +17,8 @@
 # # 07 · Your own images: fit, threshold, score
 #
 # <!-- colab-badge -->
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/adda-keras/adda_keras/blob/main/notebooks/07_own_images.ipynb)
+# **On Colab** (the project has no public repository yet, so there is no Colab link): upload this notebook and the
+# wheel that `make dist` builds (`dist/adda_keras-*.whl`); the first code cell installs the wheel.
 # <!-- /colab-badge -->
 #
 # A folder of normal images from a production line, a microscope or a camera is all the library needs. This notebook
@@ -36,42 +37,40 @@
 # - how `calibrate` refits the threshold of a saved model without retraining;
 # - how ADA compares with AnoVAEGAN and k-nearest neighbours on this example.
 #
-# **Run time:** about 2 min measured on an idle 2-core CPU (default mode, 1.8 min); on a GPU: not measured. The stored
-# outputs are from a run of 12.8 min while other jobs kept both cores busy.
+# <!-- run-time -->
+# **Run time:** 12.5 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its
+# cells); on a GPU: not measured. **Last run:** 2026-11-29.
+# <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU. The outputs below are those of a default-mode run (30 epochs) on the
 # 2-core development machine.
 
 # %%
-# colab-setup: begin (written by scripts/sync_notebooks.py from mkdocs.yml's repo_url; do not edit)
+# colab-setup: begin (written by scripts/sync_notebooks.py; edit that script, not this cell)
+import glob
 import os
 import subprocess
 import sys
 
-REPO_URL = "https://github.com/adda-keras/adda_keras"
-if "google.colab" in sys.modules:  # on Colab: clone and install adda_keras, or stop here and say why
-    CHECKOUT = "/content/adda_keras"
-    if not os.path.isfile(os.path.join(CHECKOUT, "pyproject.toml")):
-        clone = subprocess.run(
-            ["git", "clone", "--quiet", "--depth", "1", REPO_URL, CHECKOUT],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, rather than ask for a password
-        )
-        if clone.returncode != 0:
-            raise RuntimeError(
-                f"Colab set-up: cannot clone the adda_keras repository {REPO_URL}: {clone.stderr.strip()}\n"
-                "Set REPO_URL in this cell to a repository you can reach (your fork, say) and run it again."
-            )
+REPO_URL = "https://github.com/adda-keras/adda_keras"  # a placeholder: the project is not published yet
+if "google.colab" in sys.modules:  # on Colab: install adda_keras from an uploaded wheel, else from REPO_URL
+    wheels = sorted(glob.glob("/content/adda_keras-*.whl"))
+    source = wheels[-1] if wheels else f"adda-keras @ git+{REPO_URL}"
+    print("Colab set-up: installing adda_keras from", "the uploaded wheel" if wheels else "REPO_URL", source)
     install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "-e", CHECKOUT], capture_output=True, text=True
+        [sys.executable, "-m", "pip", "install", "--quiet", source],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, rather than ask for a password
     )
     if install.returncode != 0:
         raise RuntimeError(
-            f"Colab set-up: cannot install adda_keras from {CHECKOUT} (a clone of {REPO_URL}):\n"
-            + install.stderr[-2000:]
+            f"Colab set-up: cannot install adda_keras from {source}:\n{install.stderr[-1500:]}\n"
+            "Upload the wheel that `make dist` builds (dist/adda_keras-*.whl) with the Files panel "
+            "and run this cell again."
         )
-    sys.path.insert(0, CHECKOUT)
 # colab-setup: end
+
+# %%
 import csv
 import shutil
 from pathlib import Path

@@ -263,7 +263,7 @@ def tutorials_table(config: MkDocsConfig) -> str:
     for path in paths:
         # the .ipynb that mkdocs-jupyter publishes beside the page (raw HTML: a Markdown link would lead to the page)
         up = "../" if config.use_directory_urls else ""
-        links = [f'<a href="{up}{NOTEBOOK_DIR}/{path.stem}/{path.name}" download>download (<code>.ipynb</code>)</a>']
+        links = [f'<a href="{up}{NOTEBOOK_DIR}/{path.stem}/{path.name}" download>download</a>']
         if colab:
             links.append(f"[Open in Colab]({colab}/{path.name})")
         if repo:

@@ -33,7 +33,7 @@
 # - how the attention forms during training, recorded by a Keras callback (`AttentionHistory`).
 #
 # <!-- run-time -->
-# **Run time:** 2.6 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
+# **Run time:** 7.8 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
 # on a GPU: not measured. **Last run:** 2026-11-29.
 # <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU.
@@ -323,7 +323,7 @@ fig = show_images(
 # The discriminator's *positive* evidence sits on the digit's region, from the first epochs on (the last figure). The
 # attention that the ADA score uses, though, does not concentrate on the digit: it keeps evidence of both signs and
 # adds a floor, and its weight `c²` falls on the digit about in proportion to the digit's area (the share printed
-# above is 1.08, where 1 means indifferent), on the noise in proportion to the noise's. So ADA does not win by masking
+# above is 1.07, where 1 means indifferent), on the noise in proportion to the noise's. So ADA does not win by masking
 # the background; what the attention changes is *which* pixels of the residual count more, image by image, and that
 # setting was chosen because it scored best on validation data. Notebook 04 turns this into the ADA score and
 # measures what it buys.

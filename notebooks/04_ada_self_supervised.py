@@ -33,8 +33,8 @@
 # - the paper's known limitation, an anomaly in the background, and the `attention_floor` mitigation.
 #
 # <!-- run-time -->
-# **Run time:** 3.5 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
-# on a GPU: not measured. **Last run:** 2026-11-29.
+# **Run time:** 13.3 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its
+# cells); on a GPU: not measured. **Last run:** 2026-11-29.
 # <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU.
 

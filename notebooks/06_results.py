@@ -33,7 +33,7 @@
 # - what the semi-supervised ensemble gains for each known anomaly digit.
 #
 # <!-- run-time -->
-# **Run time:** 5 s on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells); on
+# **Run time:** 12 s on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells); on
 # a GPU: not measured. **Last run:** 2026-11-29.
 # <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU.

@@ -356,7 +356,11 @@ def strip_tf_chatter(notebook: Path) -> int:
             outputs.append(output)
         if "outputs" in cell:
             cell["outputs"] = outputs
+    before = notebook.stat()
     notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    # keep the time stamp: a newer .ipynb would become the source of the next `jupytext --sync` and overwrite
+    # edits made to the .py since
+    os.utime(notebook, ns=(before.st_atime_ns, before.st_mtime_ns))
     return removed
 
 

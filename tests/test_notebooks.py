@@ -35,6 +35,7 @@ EXPECTED = [
     "06_results",
     "07_own_images",
     "08_localisation",
+    "09_real_images",
 ]
 # Library code that a notebook must import, never define again.
 FORBIDDEN = ("def attention_weighted_residual", "def ada_score", "def class_activation", "GradientTape")

@@ -3,6 +3,9 @@
 Reads every finished unit of ``results/real_images/<preset>/{photo-digits,photo-digits-rgb,textures}/units``
 and writes each target as met / not met with its numbers, saying how many units
 each mean covers (a run still in progress gives a partial table, and says so).
+It also rewrites each benchmark's ``table.md`` and ``runs.csv`` from the units
+that have finished, so an interrupted run still has its tables (the command in
+``table.md`` resumes it).
 Validation numbers are printed beside test numbers: choices may be read only
 from the former.
 
@@ -19,6 +22,7 @@ import numpy as np
 
 from adda_keras.data.inspection import HELD_OUT_TEXTURE
 from adda_keras.detectors import DEFAULT_TARGET_FPR
+from adda_keras.experiments.real_images import make_real_config, write_tables
 
 RESULTS = Path("results/real_images")
 
@@ -151,6 +155,11 @@ def main() -> None:
     parser.add_argument("--preset", default="quick")
     args = parser.parse_args()
     folder = RESULTS / args.preset
+    for benchmark, color in (("photo-digits", "grayscale"), ("photo-digits", "rgb"), ("textures", "grayscale")):
+        config = make_real_config(benchmark, args.preset, color, str(RESULTS))
+        records = {f"{u['subject']}-seed{u['seed']}": u for u in load_units(config.folder)}
+        if records:
+            write_tables(config, records)
     gray = load_units(folder / "photo-digits")
     rgb = load_units(folder / "photo-digits-rgb")
     textures = load_units(folder / "textures")

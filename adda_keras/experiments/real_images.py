@@ -422,9 +422,7 @@ def run_real_images(config: RealConfig, progress: bool = True) -> list[dict[str,
         temporary.write_text(json.dumps(record, indent=1))
         temporary.replace(path)
         records[name] = record
-    rows = unit_rows(records)
-    _write(config, rows, records)
-    return rows
+    return write_tables(config, records)
 
 
 def unit_rows(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -443,8 +441,14 @@ def unit_rows(records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _write(config: RealConfig, rows: list[dict[str, Any]], records: dict[str, dict[str, Any]]) -> None:
+def write_tables(config: RealConfig, records: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Write ``runs.csv``, ``config.json`` and ``table.md`` of the finished units ``records``; return the rows.
+
+    ``records`` maps unit names to their stored records (those of a run, or
+    every ``units/*.json`` of an interrupted one).
+    """
     folder = config.folder
+    rows = unit_rows(records)
     fields = ["subject", "seed", "method", "split", "kind", "image_auroc", "pixel_auroc", "aupro"]
     temporary = folder / "runs.csv.tmp"
     with open(temporary, "w", newline="") as handle:
@@ -456,6 +460,7 @@ def _write(config: RealConfig, rows: list[dict[str, Any]], records: dict[str, di
     settings = {"command": config.command(), "preset": asdict(config.preset), "color": config.color, "machine": machine}
     (folder / "config.json").write_text(json.dumps(settings, indent=2))
     (folder / "table.md").write_text(markdown_report(config, records, machine))
+    return rows
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -472,6 +477,9 @@ def markdown_report(config: RealConfig, records: dict[str, dict[str, Any]], mach
         f"# {title} ({config.preset.name} preset{', ' + config.color if config.benchmark == 'photo-digits' else ''})",
         "",
         _describe(config),
+        "",
+        f"Units in this table: {len(records)} of the preset's {len(config.units)}"
+        + ("." if len(records) >= len(config.units) else " (the run was stopped early; its command resumes it)."),
         "",
     ]
 

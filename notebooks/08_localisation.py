@@ -35,7 +35,7 @@
 # - how to read the quick-preset tables of `python -m adda_keras localise`.
 #
 # <!-- run-time -->
-# **Run time:** 2.6 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
+# **Run time:** 4.6 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
 # on a GPU: not measured. **Last run:** 2026-11-29.
 # <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU.

@@ -241,6 +241,10 @@ class _AttentionDetector(KerasDetector):
             **self.vaegan_settings,
         }
 
+    def _build_settings(self) -> dict[str, Any]:
+        """The settings :meth:`VAEGAN.build_default` gets for the VAEGAN that ``fit`` trains."""
+        return self.vaegan_settings
+
     def _train_vaegan(
         self,
         x_train: np.ndarray,
@@ -250,8 +254,9 @@ class _AttentionDetector(KerasDetector):
         verbose: int | str,
     ) -> VAEGAN:
         shape = x_train.shape[1:]
+        settings = self._build_settings()
         return self._fit_model(
-            lambda: VAEGAN.build_default(shape, self.latent_dim, seed=self.seed, **self.vaegan_settings),
+            lambda: VAEGAN.build_default(shape, self.latent_dim, seed=self.seed, **settings),
             x_train,
             x_val,
             x_known,

@@ -31,7 +31,6 @@ from adda_keras.data.synthetic import SYNTHETIC_KINDS, make_synthetic_anomalies
 from adda_keras.detectors.ada import BETA_GRID, SCORE_DEFAULTS, SemiSupervisedADADetector, VAEGANDetector
 from adda_keras.detectors.base import register_detector
 from adda_keras.models.networks import HEAD_LAYER
-from adda_keras.models.vaegan import VAEGAN
 from adda_keras.validation import check_int, check_number
 
 logger = logging.getLogger(__name__)
@@ -107,29 +106,13 @@ class SyntheticADADetector(SemiSupervisedADADetector):
         params["beta"] = self.beta
         return params
 
-    def _train_vaegan(
-        self,
-        x_train: np.ndarray,
-        x_val: np.ndarray | None,
-        x_known: np.ndarray | None,
-        callbacks: Iterable[keras.callbacks.Callback],
-        verbose: int | str,
-    ) -> VAEGAN:
-        """Train the VAEGAN whose discriminator becomes ``D_ano``, with ``D_ano``'s own spectral-norm setting."""
-        shape = x_train.shape[1:]
-        settings = {
+    def _build_settings(self) -> dict[str, Any]:
+        """``D_ano``'s VAEGAN: the shared settings with ``D_ano``'s own spectral norm and anomaly weight."""
+        return {
             **self.vaegan_settings,
             "spectral_norm": self.anomaly_spectral_norm,
             "anomaly_weight": self.anomaly_weight,
         }
-        return self._fit_model(
-            lambda: VAEGAN.build_default(shape, self.latent_dim, seed=self.seed, **settings),
-            x_train,
-            x_val,
-            x_known,
-            callbacks,
-            verbose,
-        )
 
     def fit(
         self,

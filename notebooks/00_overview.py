@@ -32,8 +32,8 @@
 # - how to pick a threshold on *normal validation* scores (never on the test set) and where it lands on the ROC curve.
 #
 # <!-- run-time -->
-# **Run time:** 36 s on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells); on
-# a GPU: not measured. **Last run:** 2026-11-28.
+# **Run time:** 15 s on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells); on
+# a GPU: not measured. **Last run:** 2026-11-29.
 # <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU.
 #

@@ -37,9 +37,10 @@
 # - why a threshold fitted on a few dozen validation images does not hold its false-positive rate on new images.
 #
 # <!-- run-time -->
-# **Run time:** 9.2 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
+# **Run time:** 3.8 min on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells);
 # on a GPU: not measured. **Last run:** 2026-11-29.
 # <!-- /run-time -->
+# On Colab: Runtime → Change runtime type → GPU.
 
 # %%
 # colab-setup: begin (written by scripts/sync_notebooks.py; edit that script, not this cell)
@@ -225,19 +226,19 @@ for name, values in scores.items():
 # %% [markdown]
 # ## The committed benchmark tables
 #
-# `python -m adda_keras reproduce --benchmark photo-digits --preset quick` (and `--color rgb`, and
-# `--benchmark textures`) trains one VAEGAN per digit or texture and writes the tables below. Every table also has a
-# validation version, the only one any choice was read from.
+# `python -m adda_keras reproduce --benchmark photo-digits --preset quick` (and `--benchmark textures`) trains, per
+# digit or texture, one VAEGAN and the second discriminator of `ada-synthetic`, and writes the tables below. Every
+# table also has a validation version, the only one any choice was read from.
 
 # %%
 RESULTS = Path(adda_keras.__file__).resolve().parent.parent / "results" / "real_images" / "quick"
-for name in ("photo-digits", "photo-digits-rgb", "textures"):
+for name in ("photo-digits", "textures"):
     table = RESULTS / name / "table.md"
     if table.exists():
         text = table.read_text()
         display(Markdown(text[text.index("## Image AUROC, test") : text.index("## Image AUROC, validation")]))
     else:
-        print(f"{table} is not in this checkout")
+        print(f"results/real_images/quick/{name}/table.md is not in this checkout")
 
 # %% [markdown]
 # **Reading the tables** (the figures quoted here are in `results/real_images/quick/targets.md`, which

@@ -32,7 +32,8 @@ def test_make_lab_installs_jupyterlab_then_opens_the_notebooks() -> None:
     assert _lab_requirement().startswith("jupyterlab>=4")
     # -B: as on a fresh clone (every step of the target, the venv's creation included); -n: print, do not run
     dry = subprocess.run(["make", "-n", "-B", "lab"], cwd=ROOT, capture_output=True, text=True, check=True)
-    lines = [line.strip() for line in dry.stdout.splitlines() if line.strip()]
+    # under `make test`, a nested make also prints "make[1]: Entering/Leaving directory" lines: not steps of the target
+    lines = [line.strip() for line in dry.stdout.splitlines() if line.strip() and not line.startswith("make[")]
     installs = [i for i, line in enumerate(lines) if "-m pip install" in line and '".[lab]"' in line]
     launches = [i for i, line in enumerate(lines) if line.endswith("/bin/jupyter lab notebooks/")]
     assert installs, f"make lab does not install the `lab` extra:\n{dry.stdout}"

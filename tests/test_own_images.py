@@ -17,6 +17,7 @@ from PIL import Image
 from adda_keras import load_detector, make_detector
 from adda_keras.cli import main
 from adda_keras.data import find_image_files, load_image_files
+from adda_keras.evaluation import wilson_interval
 from adda_keras.experiments.own_images import CSV_COLUMNS, FitConfig, fit_folder, load_images_for, read_scores_csv
 from adda_keras.models import build_decoder, build_discriminator, build_encoder, check_network_shape, extra_stages
 
@@ -265,6 +266,7 @@ def test_fit_sets_a_threshold_on_validation_images_only(blobs: dict[str, np.ndar
         "normal_median": pytest.approx(float(np.median(val_scores))),
         "target_fpr": 0.05,
         "validation_fpr": 0.05,
+        "validation_fpr_interval": [pytest.approx(v) for v in wilson_interval(5, 100)],
         "map_scale": None,
     }
     result = detector.predict(blobs["test"])

@@ -181,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
         default="grayscale",
         help="photo-digits: colour mode (default grayscale)",
     )
+    reproduce.add_argument(
+        "--protocol",
+        choices=("paper", "ten-digits"),
+        default="paper",
+        help="table 3: the paper's (normal 0, known 1/3/5/7/9) or every normal digit with known (d + 1) mod 10",
+    )
+    reproduce.add_argument(
+        "--n-known", type=_positive_int, nargs="+", help="table 3 ten-digits: labelled anomalies (default 100 10)"
+    )
     reproduce.add_argument("--preset", choices=("tiny", "quick", "paper"), default="quick")
     reproduce.add_argument("--digits", type=int, nargs="+", help="normal digits (table 1) or known anomalies (table 3)")
     reproduce.add_argument("--seeds", type=int, nargs="+", help="override the preset's seeds")  # bounded by make_config
@@ -375,8 +384,9 @@ def _reproduce(args: argparse.Namespace) -> None:
     if args.benchmark is not None:
         from adda_keras.experiments.real_images import make_real_config, run_real_images
 
-        table_only = ("digits", "seeds", "source", "epochs", "noise_strength", "noise_seed", "methods")
+        table_only = ("digits", "seeds", "source", "epochs", "noise_strength", "noise_seed", "methods", "n_known")
         given = [f"--{name.replace('_', '-')}" for name in table_only if getattr(args, name) is not None]
+        given += ["--protocol"] if args.protocol != "paper" else []
         if given or args.noise != "on":
             raise ValueError(
                 f"{', '.join(given) or '--noise'} belong(s) to --table runs; a --benchmark runs its preset"
@@ -388,6 +398,22 @@ def _reproduce(args: argparse.Namespace) -> None:
         return
     if args.color != "grayscale":
         raise ValueError("--color belongs to --benchmark photo-digits; the tables use MNIST's grayscale")
+    if args.protocol == "ten-digits":
+        from adda_keras.experiments.semi_supervised import make_semi_config, run_semi_table
+
+        if args.table != 3:
+            raise ValueError("--protocol ten-digits belongs to --table 3")
+        other = ("source", "epochs", "noise_strength", "noise_seed", "methods")
+        given = [f"--{name.replace('_', '-')}" for name in other if getattr(args, name) is not None]
+        if given or args.noise != "on" or args.overwrite:
+            raise ValueError(f"{', '.join(given) or '--noise/--overwrite'} do(es) not apply to --protocol ten-digits")
+        semi = make_semi_config(args.preset, args.digits, args.seeds, args.n_known, args.output or "results")
+        run_semi_table(semi)
+        print((semi.folder / "table.md").read_text())
+        print(f"results written to {semi.folder.resolve()}")
+        return
+    if args.n_known is not None:
+        raise ValueError("--n-known belongs to --table 3 --protocol ten-digits")
     config = make_config(
         args.table,
         args.preset,

@@ -248,6 +248,11 @@ def test_choose_beta_keeps_the_default_on_a_chance_margin(trained_ada, tiny_spli
         chosen = trained_ada.variant().choose_beta(x_val, few)
     assert any("only 4 labelled anomalies" in r.getMessage() for r in caplog.records)
     assert chosen.beta_choice_["warnings"] and chosen.beta_choice_["n_anomalies"] == 4
+    # regression (issue 20): with one or two anomalies the bootstrap saw no spread between anomalies, its standard
+    # error was tiny, and beta moved on a single image; below MIN_BETA_ANOMALIES beta now stays, greedy on request
+    assert chosen.beta == trained_ada.beta
+    greedy = trained_ada.variant().choose_beta(x_val, few[:1], switch_se=0)
+    assert greedy.beta_validation_[greedy.beta] == max(greedy.beta_validation_.values())
 
 
 def test_predict_refuses_bad_batch_sizes_and_empty_input(trained_ada, tiny_split) -> None:

@@ -48,6 +48,7 @@ from adda_keras.models.networks import UPSAMPLING_MODES
 from adda_keras.models.vaegan import VAEGAN
 from adda_keras.scoring import ada_score, attention_weighted_residual, squared_residual
 from adda_keras.training import resolve_strategy
+from adda_keras.validation import check_number
 
 logger = logging.getLogger(__name__)
 
@@ -403,6 +404,73 @@ class _AttentionDetector(KerasDetector):
             for b in grid
         }
 
+    def _beta_decision(
+        self,
+        x_normal: np.ndarray,
+        x_anomalous: np.ndarray,
+        grid: Sequence[float],
+        current: float,
+        switch_se: float,
+        seed: int,
+    ) -> dict[str, Any]:
+        """β from ``grid`` by validation AUROC, kept at ``current`` unless another is better beyond sampling error.
+
+        The rule of :meth:`VAEGANDetector.choose_beta` (which documents it),
+        shared by every choice of β from labelled anomalies: the best
+        candidate replaces ``current`` only when its AUROC gain exceeds
+        ``switch_se`` bootstrap standard errors; warnings (logged and
+        returned) below :data:`MIN_BETA_ANOMALIES` anomalies and when every
+        AUROC is 0.5 within error. Returns ``validation`` (AUROC per β),
+        ``current``, ``best``, ``chosen``, ``gain``, ``gain_se``, ``se``,
+        ``n_normal``, ``n_anomalies``, ``switch_se`` and ``warnings``.
+        """
+        x_val, x_val_anomalies = x_normal, x_anomalous
+        candidates = sorted({float(b) for b in grid} | {current})
+        labels = np.r_[np.zeros(len(x_val)), np.ones(len(x_val_anomalies))]
+        parts = self._batched_parts(np.concatenate([x_val, x_val_anomalies]))
+        scores = {
+            b: parts["weighted_residual"] - b * self.spread_ratio_ * parts["normal_probability"] for b in candidates
+        }
+        validation = {b: auroc(labels, scores[b]) for b in candidates}
+        resampled = _bootstrap_aurocs(scores, len(x_val), BETA_BOOTSTRAPS, seed)
+        best = max(candidates, key=validation.get)  # the first, i.e. smallest, of equals
+        gain = validation[best] - validation[current]
+        gain_se = float(np.std(resampled[best] - resampled[current]))
+        too_few = len(x_val_anomalies) < MIN_BETA_ANOMALIES and switch_se > 0
+        chosen = best if gain > 0 and gain > switch_se * gain_se and not too_few else current
+        se = {b: float(np.std(resampled[b])) for b in candidates}
+        warnings = []
+        if too_few:
+            warnings.append(
+                f"only {len(x_val_anomalies)} labelled anomalies (fewer than {MIN_BETA_ANOMALIES}): one of them "
+                f"more or less moves an AUROC by up to {1 / len(x_val_anomalies):.2f}, and resampling so few cannot "
+                f"show how differently new anomalies would rank (bootstrap standard error at beta {current:g}: "
+                f"{se[current]:.3f}), so beta stays at {current:g}"
+            )
+        if all(abs(validation[b] - 0.5) <= max(2 * se[b], 0.01) for b in candidates):
+            warnings.append(
+                "the labelled anomalies are indistinguishable from the normal validation images (every candidate's "
+                f"AUROC is 0.5 within sampling error: {', '.join(f'{validation[b]:.3f}' for b in candidates)}); "
+                "are they copies of normal images, or mislabelled? beta is not changed on their account"
+            )
+        for message in warnings:
+            logger.warning("beta choice: %s", message)
+        decision = {
+            "validation": validation,
+            "current": current,
+            "best": best,
+            "chosen": chosen,
+            "gain": float(gain),
+            "gain_se": gain_se,
+            "se": se,
+            "n_normal": len(x_val),
+            "n_anomalies": len(x_val_anomalies),
+            "switch_se": float(switch_se),
+            "warnings": warnings,
+        }
+        logger.info("beta %g (validation AUROC per beta: %s; choice %s)", chosen, validation, decision)
+        return decision
+
     def _loss_settings(self) -> dict[str, float]:
         """The settings that :class:`VAEGAN`'s constructor takes (not the builders')."""
         return {k: v for k, v in self.vaegan_settings.items() if k in VAEGAN.hyperparameter_names}
@@ -509,8 +577,12 @@ class VAEGANDetector(_AttentionDetector):
         best candidate beats it by more than ``switch_se`` standard errors of
         the AUROC gain, estimated by a paired, stratified bootstrap over the
         normal and the anomalous validation images (:data:`BETA_BOOTSTRAPS`
-        resamples, seeded by ``seed``). A warning is logged with fewer than
-        :data:`MIN_BETA_ANOMALIES` anomalies, and when no candidate's AUROC
+        resamples, seeded by ``seed``). With fewer than
+        :data:`MIN_BETA_ANOMALIES` anomalies it is kept in any case, with a
+        warning: resampling one or two anomalies cannot show how differently
+        new ones would rank, so the bootstrap error would be too small to
+        trust (``switch_se=0`` still takes the best). A warning is also
+        logged when no candidate's AUROC
         differs from 0.5 by more than two standard errors: such "anomalies"
         look like the normal images to the detector (copies of them, or
         mislabelled), and no β can be chosen from them.
@@ -549,50 +621,10 @@ class VAEGANDetector(_AttentionDetector):
             raise ValueError(f"switch_se must be a finite number >= 0; got {switch_se!r}")
         x_val = self._check_input(x_val)
         x_val_anomalies = self._check_input(x_val_anomalies)
-        current = float(self.beta)
-        candidates = sorted({float(b) for b in grid} | {current})
-        labels = np.r_[np.zeros(len(x_val)), np.ones(len(x_val_anomalies))]
-        parts = self._batched_parts(np.concatenate([x_val, x_val_anomalies]))
-        scores = {
-            b: parts["weighted_residual"] - b * self.spread_ratio_ * parts["normal_probability"] for b in candidates
-        }
-        validation = {b: auroc(labels, scores[b]) for b in candidates}
-        resampled = _bootstrap_aurocs(scores, len(x_val), BETA_BOOTSTRAPS, seed)
-        best = max(candidates, key=validation.get)  # the first, i.e. smallest, of equals
-        gain = validation[best] - validation[current]
-        gain_se = float(np.std(resampled[best] - resampled[current]))
-        chosen = best if gain > 0 and gain > switch_se * gain_se else current
-        se = {b: float(np.std(resampled[b])) for b in candidates}
-        warnings = []
-        if len(x_val_anomalies) < MIN_BETA_ANOMALIES:
-            warnings.append(
-                f"only {len(x_val_anomalies)} labelled anomalies (fewer than {MIN_BETA_ANOMALIES}): one of them "
-                f"more or less moves an AUROC by up to {1 / len(x_val_anomalies):.2f} (bootstrap standard error at "
-                f"beta {current:g}: {se[current]:.3f}), so beta stays at {current:g} unless another value is far better"
-            )
-        if all(abs(validation[b] - 0.5) <= max(2 * se[b], 0.01) for b in candidates):
-            warnings.append(
-                "the labelled anomalies are indistinguishable from the normal validation images (every candidate's "
-                f"AUROC is 0.5 within sampling error: {', '.join(f'{validation[b]:.3f}' for b in candidates)}); "
-                "are they copies of normal images, or mislabelled? beta is not changed on their account"
-            )
-        for message in warnings:
-            logger.warning("choose_beta: %s", message)
-        self.beta = chosen
-        self.beta_validation_ = validation
-        self.beta_choice_ = {
-            "current": current,
-            "best": best,
-            "chosen": chosen,
-            "gain": float(gain),
-            "gain_se": gain_se,
-            "se": se,
-            "n_normal": len(x_val),
-            "n_anomalies": len(x_val_anomalies),
-            "switch_se": float(switch_se),
-            "warnings": warnings,
-        }
-        logger.info("beta %g (validation AUROC per beta: %s; choice %s)", chosen, validation, self.beta_choice_)
+        decision = self._beta_decision(x_val, x_val_anomalies, grid, float(self.beta), switch_se, seed)
+        self.beta = decision["chosen"]
+        self.beta_validation_ = decision.pop("validation")
+        self.beta_choice_ = decision
         return self._threshold_after_fit(x_val)
 
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
@@ -661,21 +693,40 @@ class SemiSupervisedADADetector(_AttentionDetector):
     and a second VAEGAN whose discriminator also sees ``x_known`` as "not
     normal" (``D_ano``). With ``x_val_known``, β is chosen from
     :data:`BETA_GRID` by validation AUROC (normal ``x_val`` against
-    ``x_val_known``); otherwise ``beta`` is used as given.
+    ``x_val_known``) with the rule of :meth:`VAEGANDetector.choose_beta`:
+    ``beta`` is kept unless a candidate is better by more than
+    ``beta_switch_se`` bootstrap standard errors (a few labelled anomalies
+    rarely tell βs apart); otherwise ``beta`` is used as given.
 
     Args:
         method: ``"ada-semi"`` or ``"ada-cam-ano"``.
+        beta_switch_se: standard errors a candidate β must gain by to replace
+            ``beta`` (0: the best validation AUROC, as before this rule).
         **params: the settings of :class:`VAEGANDetector`.
     """
 
     methods = SEMI_SUPERVISED_METHODS
     _fitted_networks = ("model_g_", "discriminator_ano_")
 
-    def __init__(self, method: str = "ada-semi", **params: Any) -> None:
+    def __init__(self, method: str = "ada-semi", beta_switch_se: float = BETA_SWITCH_SE, **params: Any) -> None:
         super().__init__(method, **params)
+        self.beta_switch_se = check_number("beta_switch_se", beta_switch_se)
         self.model_g_: VAEGAN | None = None
         self.discriminator_ano_: keras.Model | None = None
         self.beta_selected_: float | None = None
+        #: validation AUROC per candidate β and the decision with its uncertainty, when β was chosen
+        self.beta_validation_: dict[float, float] | None = None
+        self.beta_choice_: dict[str, Any] | None = None
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters."""
+        return {**super().get_params(), "beta_switch_se": self.beta_switch_se}
+
+    def vaegan_params(self) -> dict[str, Any]:
+        """The parameters of the self-supervised ``ada`` detector that shares this one's generator and ``D_G``."""
+        params = super().get_params()
+        params["beta"] = self.beta
+        return params
 
     def fit(
         self,
@@ -692,7 +743,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
             raise ValueError(f"{self.method!r} needs x_known: training images of the known anomaly")
         x_train, x_val, others = self._check_training_data(x_train, x_val, x_known=x_known, x_val_known=x_val_known)
         if self_supervised is None:
-            self_supervised = VAEGANDetector("ada", **self.get_params()).fit(x_train, x_val, callbacks=callbacks)
+            self_supervised = VAEGANDetector("ada", **self.vaegan_params()).fit(x_train, x_val, callbacks=callbacks)
         elif self_supervised.model_ is None or self_supervised.image_shape_ != tuple(x_train.shape[1:]):
             raise ValueError("self_supervised must be an 'ada' detector fitted on images of the same shape")
         self.model_g_ = self_supervised.model_
@@ -705,9 +756,12 @@ class SemiSupervisedADADetector(_AttentionDetector):
         self.spread_ratio_ = self._spread_ratio(reference)
         self.beta_selected_ = self.beta
         if others["x_val_known"] is not None and self.method == "ada-semi":
-            validation = self._auroc_per_beta(reference, others["x_val_known"], BETA_GRID)
-            self.beta_selected_ = max(BETA_GRID, key=validation.get)  # the smallest β of equals
-            logger.info("beta chosen on validation anomalies: %g", self.beta_selected_)
+            decision = self._beta_decision(
+                reference, others["x_val_known"], BETA_GRID, float(self.beta), self.beta_switch_se, self.seed
+            )
+            self.beta_selected_ = decision["chosen"]
+            self.beta_validation_ = decision.pop("validation")
+            self.beta_choice_ = decision
         return self._threshold_after_fit(x_val)
 
     def _beta_in_use(self) -> float:

@@ -75,6 +75,8 @@ class SyntheticADADetector(SemiSupervisedADADetector):
     ) -> None:
         if beta != "auto" and isinstance(beta, str):
             raise ValueError(f"beta must be 'auto' or a number >= 0; got {beta!r}")
+        if "beta_switch_se" in params:
+            raise ValueError("beta_switch_se belongs to 'ada-semi' ('ada-synthetic' chooses beta on its own anomalies)")
         self.auto_beta = beta == "auto"
         super().__init__(method, beta=SCORE_DEFAULTS["beta"] if self.auto_beta else beta, **params)
         kinds = (synthetic_kinds,) if isinstance(synthetic_kinds, str) else tuple(synthetic_kinds)
@@ -90,21 +92,15 @@ class SyntheticADADetector(SemiSupervisedADADetector):
         self.beta_validation_: dict[float, float] | None = None
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor parameters."""
+        """Constructor parameters (β is chosen on many self-made anomalies: ``ada-semi``'s switch rule is not one)."""
         return {
-            **super().get_params(),
+            **self.vaegan_params(),
             "beta": "auto" if self.auto_beta else self.beta,
             "synthetic_kinds": list(self.synthetic_kinds),
             "synthetic_per_image": self.synthetic_per_image,
             "anomaly_spectral_norm": self.anomaly_spectral_norm,
             "anomaly_weight": self.anomaly_weight,
         }
-
-    def vaegan_params(self) -> dict[str, Any]:
-        """The parameters of the self-supervised ``ada`` detector that shares this one's generator and ``D_G``."""
-        params = super().get_params()
-        params["beta"] = self.beta
-        return params
 
     def _build_settings(self) -> dict[str, Any]:
         """``D_ano``'s VAEGAN: the shared settings with ``D_ano``'s own spectral norm and anomaly weight."""

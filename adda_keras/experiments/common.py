@@ -66,7 +66,7 @@ def check_output_dir(path: str | os.PathLike[str]) -> Path:
 
 #: detector parameters added after results were first stored, each with the value that reproduces the behaviour
 #: from before it existed (checked by a regression test); a stored fingerprint without one reads as having it
-ADDED_PARAMETERS: dict[str, Any] = {"diff_augment": False, "equilibrium": False}
+ADDED_PARAMETERS: dict[str, Any] = {"diff_augment": False, "equilibrium": False, "beta_switch_se": 0.0}
 
 
 def fill_added_parameters(stored: Any, current: Any) -> Any:

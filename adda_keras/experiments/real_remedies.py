@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,8 +143,8 @@ def _epochs(benchmark: str, preset: str) -> int:
 
 def remedy_records(
     benchmark: str, subject: str, seed: int = 0, preset: str = "quick", done: Callable[[str], bool] = lambda _: False
-) -> dict[str, dict[str, Any]]:
-    """Train and score every remedy of one unit on its validation images: ``{variant: record}``.
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Train and score every remedy of one unit on its validation images; yield ``(variant, record)`` as each ends.
 
     ``done(variant)`` says that a variant's record exists already (it is
     skipped; the baseline is still trained when a variant needs it).
@@ -152,7 +152,6 @@ def remedy_records(
     images = validation_images(benchmark, subject, seed, preset)
     textures = benchmark == "textures"
     epochs = _epochs(benchmark, preset)
-    records: dict[str, dict[str, Any]] = {}
     baseline: VAEGANDetector | None = None
     needs_baseline = any(not done(v) for v in ("baseline", "scores-baseline", *SYNTHETIC_VARIANTS))
     for variant, change in TRAINED_VARIANTS.items():
@@ -167,19 +166,25 @@ def remedy_records(
             baseline = detector
         if not done(variant):
             result = detector.predict(images.val.images)
-            records[variant] = {
-                "kind": "trained",
-                "settings": change,
-                "fit_seconds": round(seconds, 1),
-                **_metrics(images.val, result.scores, result.maps, textures),
-            }
+            yield (
+                variant,
+                {
+                    "kind": "trained",
+                    "settings": change,
+                    "fit_seconds": round(seconds, 1),
+                    **_metrics(images.val, result.scores, result.maps, textures),
+                },
+            )
     if not done("scores-baseline"):
         patch_knn = PatchKNN(seed=seed).fit(images.x_train)
         scored = score_variants(baseline, images.val.images, patch_knn)
-        records["scores-baseline"] = {
-            "kind": "scores",
-            "scores": {name: _metrics(images.val, s, m, textures) for name, (s, m) in scored.items()},
-        }
+        yield (
+            "scores-baseline",
+            {
+                "kind": "scores",
+                "scores": {name: _metrics(images.val, s, m, textures) for name, (s, m) in scored.items()},
+            },
+        )
     for variant, kinds in SYNTHETIC_VARIANTS.items():
         if done(variant):
             continue
@@ -188,15 +193,17 @@ def remedy_records(
         synthetic.fit(images.x_train, images.x_val_normal, self_supervised=baseline)
         result = synthetic.predict(images.val.images)
         evidence_maps, evidence_scores = synthetic.evidence_maps(images.val.images)
-        records[variant] = {
-            "kind": "synthetic",
-            "synthetic_kinds": list(kinds),
-            "fit_seconds": round(time.perf_counter() - started, 1),
-            "beta_selected": synthetic.beta_selected_,
-            **_metrics(images.val, result.scores, result.maps, textures),
-            "d_ano": _metrics(images.val, evidence_scores, evidence_maps, textures),
-        }
-    return records
+        yield (
+            variant,
+            {
+                "kind": "synthetic",
+                "synthetic_kinds": list(kinds),
+                "fit_seconds": round(time.perf_counter() - started, 1),
+                "beta_selected": synthetic.beta_selected_,
+                **_metrics(images.val, result.scores, result.maps, textures),
+                "d_ano": _metrics(images.val, evidence_scores, evidence_maps, textures),
+            },
+        )
 
 
 def run_remedies(
@@ -215,7 +222,7 @@ def run_remedies(
 
         logger.info("remedies of %s %s", benchmark, subject)
         records = remedy_records(benchmark, subject, seed, preset, done=lambda v: path_of(v).exists())
-        for variant, record in records.items():
+        for variant, record in records:  # stored as each variant ends, so a stopped run loses one at most
             stored = {"benchmark": benchmark, "subject": subject, "seed": seed, "preset": preset, **record}
             temporary = path_of(variant).with_suffix(".tmp")
             temporary.write_text(json.dumps(stored, indent=1))

@@ -172,13 +172,13 @@ fig = show_images(made[order], titles=list(kinds[order]), ncols=len(SYNTHETIC_KI
 # is the classical peer.
 
 # %%
-n_train = pick(200, 64)
+n_train = pick(200, 32)
 x_train = inspection_crops("brick", "train", n_train, seed=0)
-x_val = inspection_crops("brick", "validation", pick(80, 24), seed=10)
+x_val = inspection_crops("brick", "validation", pick(80, 16), seed=10)
 test = add_inspection_defects(inspection_crops("brick", "test", pick(120, 28), seed=20), seed=40)
 ada = make_detector("ada", epochs=EPOCHS, seed=0).fit(x_train, x_val)
 synthetic = make_detector("ada-synthetic", epochs=EPOCHS, seed=0).fit(x_train, x_val, self_supervised=ada)
-knn = PatchKNN(seed=0).fit(x_train)
+knn = PatchKNN(seed=0, max_bank=pick(20000, 2000)).fit(x_train)
 
 maps = {
     "residual": ada.variant("anovaegan").anomaly_map(test.images),

@@ -2,8 +2,10 @@
 
 * :mod:`~adda_keras.experiments.demo` — ``make demo``: one digit, AnoVAEGAN against ADA;
 * :mod:`~adda_keras.experiments.reproduce` — the paper's Tables 1 and 3 beside the classical detectors;
+* :mod:`~adda_keras.experiments.semi_supervised` — Table 3 for every normal digit (unknown and known anomalies apart);
 * :mod:`~adda_keras.experiments.localise` — anomaly maps against ground-truth masks;
 * :mod:`~adda_keras.experiments.real_images` — digits over real photographs and texture inspection;
+* :mod:`~adda_keras.experiments.real_remedies` — remedies for real images, compared on validation images only;
 * :mod:`~adda_keras.experiments.own_images` — ``fit`` / ``score`` on a folder of your own images;
 * :mod:`~adda_keras.experiments.common` — the machine record and the output-folder check they share.
 

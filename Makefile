@@ -60,8 +60,11 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 # The notebooks run under nbval in fast mode (ADDA_KERAS_FAST=1: small data, 1-2 epochs).
+# Two pytest-xdist workers, one test file (or notebook) each at a time: most of a test's time is
+# single-threaded Python and graph tracing, so two files at once use both cores of a 2-core CI machine.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
-	ADDA_KERAS_FAST=1 $(PY) -m pytest --nbval-lax tests notebooks
+	ADDA_KERAS_FAST=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --nbval-lax tests notebooks
 
 clean:
 	rm -rf $(VENV) site outputs dist .pytest_cache .ruff_cache

@@ -61,3 +61,5 @@ def test_remedies_run_store_validation_numbers_and_resume(tmp_path: Path, monkey
 
     monkeypatch.setattr(remedies, "make_detector", fail)
     remedies.run_remedies(tmp_path, [("photo-digits", "0")], preset="tiny")
+    with pytest.raises(ValueError, match="variants must be among"):
+        remedies.run_remedies(tmp_path, [("photo-digits", "0")], preset="tiny", variants=["bigger"])

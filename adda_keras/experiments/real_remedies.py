@@ -146,8 +146,9 @@ def remedy_records(
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Train and score every remedy of one unit on its validation images; yield ``(variant, record)`` as each ends.
 
-    ``done(variant)`` says that a variant's record exists already (it is
-    skipped; the baseline is still trained when a variant needs it).
+    ``done(variant)`` says that a variant's record exists already, or is
+    not wanted (it is skipped; the baseline is still trained when a variant
+    needs it).
     """
     images = validation_images(benchmark, subject, seed, preset)
     textures = benchmark == "textures"
@@ -206,13 +207,24 @@ def remedy_records(
         )
 
 
+#: every variant name of a unit
+VARIANTS = (*TRAINED_VARIANTS, "scores-baseline", *SYNTHETIC_VARIANTS)
+
+
 def run_remedies(
     output_dir: str | Path = "results/real_images/remedies",
     units: Sequence[tuple[str, str]] = DEFAULT_UNITS,
     seed: int = 0,
     preset: str = "quick",
+    variants: Sequence[str] | None = None,
 ) -> Path:
-    """Run (or resume) every unit's remedies; one JSON file per unit and variant, then ``table.md``."""
+    """Run (or resume) the remedies of every unit (``variants``: a subset of :data:`VARIANTS`; default all).
+
+    One JSON file per unit and variant, written as each ends; then ``table.md``.
+    """
+    wanted = set(VARIANTS if variants is None else variants)
+    if not wanted or wanted - set(VARIANTS):
+        raise ValueError(f"variants must be among {', '.join(VARIANTS)}; got {sorted(wanted - set(VARIANTS))}")
     folder = Path(output_dir)
     check_output_dir(folder / "units")
     for benchmark, subject in units:
@@ -221,7 +233,9 @@ def run_remedies(
             return folder / "units" / f"{benchmark}-{subject}-seed{seed}-{variant}.json"
 
         logger.info("remedies of %s %s", benchmark, subject)
-        records = remedy_records(benchmark, subject, seed, preset, done=lambda v: path_of(v).exists())
+        records = remedy_records(
+            benchmark, subject, seed, preset, done=lambda v: v not in wanted or path_of(v).exists()
+        )
         for variant, record in records:  # stored as each variant ends, so a stopped run loses one at most
             stored = {"benchmark": benchmark, "subject": subject, "seed": seed, "preset": preset, **record}
             temporary = path_of(variant).with_suffix(".tmp")

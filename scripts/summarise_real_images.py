@@ -187,6 +187,7 @@ def main() -> None:
         "## Time",
         "",
         timing("digits over photographs (grayscale)", gray),
+        *([timing("digits over photographs (RGB)", rgb)] if rgb else []),
         timing("textures", textures),
         "",
     ]

@@ -63,3 +63,26 @@ def test_remedies_run_store_validation_numbers_and_resume(tmp_path: Path, monkey
     remedies.run_remedies(tmp_path, [("photo-digits", "0")], preset="tiny")
     with pytest.raises(ValueError, match="variants must be among"):
         remedies.run_remedies(tmp_path, [("photo-digits", "0")], preset="tiny", variants=["bigger"])
+
+
+def test_ada_synthetic_default_kinds_are_the_validation_winner() -> None:
+    """The default self-made kinds are those that beat all five on the validation images of every compared unit."""
+    from adda_keras.data.synthetic import PATCH_KINDS
+    from adda_keras.detectors import make_detector
+
+    assert make_detector("ada-synthetic").synthetic_kinds == PATCH_KINDS
+    folder = Path(__file__).resolve().parents[1] / "results" / "real_images" / "remedies"
+    records = remedies.load_remedy_records(folder)
+    by_unit: dict[tuple[str, str], dict[str, float]] = {}
+    for record in records:
+        if record["kind"] == "synthetic":
+            by_unit.setdefault((record["benchmark"], record["subject"]), {})[record_kinds(record)] = record[
+                "image_auroc"
+            ]
+    assert len(by_unit) >= 4 and {b for b, _ in by_unit} == {"photo-digits", "textures"}
+    for unit, aurocs in by_unit.items():
+        assert aurocs["+".join(PATCH_KINDS)] > aurocs["cutpaste+scar+blend+blur+warp"], unit
+
+
+def record_kinds(record: dict) -> str:
+    return "+".join(record["synthetic_kinds"])

@@ -19,6 +19,7 @@ from adda_keras.experiments.semi_supervised import (
     part_aurocs,
     run_semi_table,
     unit_fingerprint,
+    write_finished,
 )
 
 
@@ -70,6 +71,12 @@ def test_ten_digit_table_runs_stores_scores_and_resumes(tmp_path: Path, monkeypa
 
     monkeypatch.setattr("adda_keras.experiments.semi_supervised.run_semi_unit", fail)
     assert run_semi_table(config, progress=False) == rows
+    # the tables of an interrupted run: the finished units of a run of more digits, written without training
+    more = make_semi_config("tiny", digits=[3, 4], n_known=[5], output_dir=str(tmp_path))
+    assert write_finished(more) == rows
+    assert "Units in this table: 1 of 2" in (more.folder / "table.md").read_text()
+    with pytest.raises(ValueError, match="no finished unit"):
+        write_finished(make_semi_config("tiny", digits=[4], n_known=[5], output_dir=str(tmp_path)))
 
 
 def test_ada_semi_records_its_beta_decision_and_old_units_read_as_greedy(trained_ada, tiny_split) -> None:

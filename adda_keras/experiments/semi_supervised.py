@@ -240,6 +240,24 @@ def run_semi_table(config: SemiConfig, progress: bool = True) -> list[dict[str, 
     return rows
 
 
+def write_finished(config: SemiConfig) -> list[dict[str, Any]]:
+    """Write the tables of the finished units only (an interrupted run's), training nothing; return their rows."""
+    rows: list[dict[str, Any]] = []
+    for normal in config.digits:
+        for seed in config.preset.seeds:
+            path = config.folder / "units" / f"normal{normal}-seed{seed}.json"
+            if path.exists():
+                stored = json.loads(path.read_text())
+                if fill_added_parameters(stored.get("fingerprint"), unit_fingerprint(config, normal, seed)) == (
+                    unit_fingerprint(config, normal, seed)
+                ):
+                    rows += stored["rows"]
+    if not rows:
+        raise ValueError(f"no finished unit with these settings in {config.folder / 'units'}")
+    write_semi_outputs(config, rows)
+    return rows
+
+
 def write_semi_outputs(config: SemiConfig, rows: list[dict[str, Any]]) -> None:
     """``runs.csv``, ``config.json`` and ``table.md`` of ``rows``."""
     folder = config.folder

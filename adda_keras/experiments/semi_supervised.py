@@ -246,11 +246,10 @@ def write_finished(config: SemiConfig) -> list[dict[str, Any]]:
     for normal in config.digits:
         for seed in config.preset.seeds:
             path = config.folder / "units" / f"normal{normal}-seed{seed}.json"
+            current = unit_fingerprint(config, normal, seed)
             if path.exists():
                 stored = json.loads(path.read_text())
-                if fill_added_parameters(stored.get("fingerprint"), unit_fingerprint(config, normal, seed)) == (
-                    unit_fingerprint(config, normal, seed)
-                ):
+                if fill_added_parameters(stored.get("fingerprint"), current) == current:
                     rows += stored["rows"]
     if not rows:
         raise ValueError(f"no finished unit with these settings in {config.folder / 'units'}")

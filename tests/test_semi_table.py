@@ -14,6 +14,8 @@ from adda_keras.detectors import make_detector
 from adda_keras.experiments.common import fill_added_parameters
 from adda_keras.experiments.semi_supervised import (
     METHODS,
+    PART_METHODS,
+    PART_SETS,
     known_anomaly_of,
     make_semi_config,
     part_aurocs,
@@ -62,6 +64,12 @@ def test_ten_digit_table_runs_stores_scores_and_resumes(tmp_path: Path, monkeypa
     assert semi["beta_selected"] == 0.5  # one validation anomaly: too few to move beta
     scores = np.load(config.folder / "units" / "normal3-seed0.npz")
     assert {f"{m}-n5" for m in METHODS} <= set(scores.files)
+    for method in PART_METHODS:  # the stored score terms give back each detector's test scores
+        rebuilt = scores[f"{method}-test-residual-n5"] - scores[f"{method}-beta_raw-n5"] * scores[
+            f"{method}-test-probability-n5"
+        ]
+        np.testing.assert_allclose(rebuilt, scores[f"{method}-n5"], rtol=1e-5, atol=1e-6)
+        assert all(f"{method}-{name}-residual-n5" in scores.files for name in PART_SETS)
     table = (config.folder / "table.md").read_text()
     assert "n_known = 5, unknown anomalies" in table and "3 (known 4)" in table
     assert "--protocol ten-digits --preset tiny --digits 3 --n-known 5" in table

@@ -22,8 +22,14 @@ training images do not depend on the known anomaly or ``n_known``.
 
 Like the other tables, finished units (one per normal digit and seed) are
 kept in ``units/`` with a fingerprint of their settings and reused; the
-per-image test scores are kept beside them (``.npz``) so that other
-combinations can be read without retraining.
+per-image test scores are kept beside them (``.npz``), and so are the two
+terms of every ADA-family score (:data:`PART_SETS`): the attention-weighted
+residual and the normal probability of ``D_G`` alone (``ada``), ``D_ano``
+alone (``ada-cam-ano``) and both (``ada-semi``), on the validation normals,
+the labelled anomalies, self-made anomalies of the validation normals and
+the test images. From them, other βs, other combinations of the two
+discriminators and ``choose_beta`` on a few labelled anomalies are read
+without retraining (:mod:`adda_keras.experiments.semi_analysis`).
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, semi_supervised_split
+from adda_keras.data.synthetic import PATCH_KINDS, make_synthetic_anomalies
 from adda_keras.data.protocol import AnomalySplit
 from adda_keras.detectors import AnomalyDetector, make_detector
 from adda_keras.evaluation import auroc
@@ -60,6 +67,13 @@ LABELS = {
 }
 DEFAULT_N_KNOWN = (100, 10)
 PARTS = ("unknown", "known")
+#: the ADA-family detectors whose score terms each unit keeps
+PART_METHODS = ("ada", "ada-cam-ano", "ada-semi")
+#: the image sets on which they are kept: validation normals, validation and training labelled anomalies,
+#: self-made (patch-like) anomalies of the validation normals, and the test images
+PART_SETS = ("val", "val_known", "known", "val_made", "test")
+#: seed offset of the self-made validation anomalies (as ``ada-synthetic``'s)
+VAL_MADE_SEED = 7002
 
 
 def known_anomaly_of(normal: int) -> int:
@@ -178,6 +192,7 @@ def run_semi_unit(config: SemiConfig, mnist: Any, normal: int, seed: int) -> tup
         fitted["knn"] = (knn, knn_seconds)
         scores[f"y_test-n{n_known}"] = split.y_test
         scores[f"test_classes-n{n_known}"] = split.test_classes
+        scores.update(score_terms(fitted, split, n_known, seed))
         for method in METHODS:
             detector, seconds = fitted[method]
             values = detector.score_samples(split.x_test)
@@ -189,6 +204,32 @@ def run_semi_unit(config: SemiConfig, mnist: Any, normal: int, seed: int) -> tup
                 row["beta_selected"] = semi.beta_selected_
             rows.append(row)
     return rows, scores
+
+
+def score_terms(
+    fitted: dict[str, tuple[AnomalyDetector, float]], split: AnomalySplit, n_known: int, seed: int
+) -> dict[str, np.ndarray]:
+    """The two terms of each ADA-family score on each of :data:`PART_SETS`, and the β that turns them into it.
+
+    Keys ``{method}-{set}-residual-n{n_known}`` (attention-weighted
+    residual) and ``{method}-{set}-probability-n{n_known}`` (summed
+    ``D(x)``); ``{method}-beta_raw-n{n_known}`` is the raw weight of the
+    probability in the detector's score (0 for ``ada-cam-ano``), so
+    ``residual - beta_raw * probability`` is its score.
+    """
+    made, _ = make_synthetic_anomalies(split.x_val, seed + VAL_MADE_SEED, PATCH_KINDS)
+    images = {"val": split.x_val, "val_known": split.x_val_known, "known": split.x_known, "val_made": made}
+    images["test"] = split.x_test
+    terms: dict[str, np.ndarray] = {}
+    for method in PART_METHODS:
+        detector = fitted[method][0]
+        for name, batch in images.items():
+            parts = detector.explain(batch)
+            terms[f"{method}-{name}-residual-n{n_known}"] = parts["weighted_residual"]
+            terms[f"{method}-{name}-probability-n{n_known}"] = parts["normal_probability"]
+        beta_raw = 0.0 if method == "ada-cam-ano" else detector.beta_effective_
+        terms[f"{method}-beta_raw-n{n_known}"] = np.array(beta_raw)
+    return terms
 
 
 def unit_fingerprint(config: SemiConfig, normal: int, seed: int) -> dict[str, Any]:

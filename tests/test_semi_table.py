@@ -65,9 +65,10 @@ def test_ten_digit_table_runs_stores_scores_and_resumes(tmp_path: Path, monkeypa
     scores = np.load(config.folder / "units" / "normal3-seed0.npz")
     assert {f"{m}-n5" for m in METHODS} <= set(scores.files)
     for method in PART_METHODS:  # the stored score terms give back each detector's test scores
-        rebuilt = scores[f"{method}-test-residual-n5"] - scores[f"{method}-beta_raw-n5"] * scores[
-            f"{method}-test-probability-n5"
-        ]
+        rebuilt = (
+            scores[f"{method}-test-residual-n5"]
+            - scores[f"{method}-beta_raw-n5"] * scores[f"{method}-test-probability-n5"]
+        )
         np.testing.assert_allclose(rebuilt, scores[f"{method}-n5"], rtol=1e-5, atol=1e-6)
         assert all(f"{method}-{name}-residual-n5" in scores.files for name in PART_SETS)
     table = (config.folder / "table.md").read_text()

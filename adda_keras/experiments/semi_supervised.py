@@ -46,8 +46,8 @@ from typing import Any
 import numpy as np
 
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, semi_supervised_split
-from adda_keras.data.synthetic import PATCH_KINDS, make_synthetic_anomalies
 from adda_keras.data.protocol import AnomalySplit
+from adda_keras.data.synthetic import PATCH_KINDS, make_synthetic_anomalies
 from adda_keras.detectors import AnomalyDetector, make_detector
 from adda_keras.evaluation import auroc
 from adda_keras.experiments.common import check_output_dir, fill_added_parameters, machine_info

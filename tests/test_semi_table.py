@@ -12,6 +12,7 @@ from adda_keras.cli import main
 from adda_keras.data.protocol import AnomalySplit
 from adda_keras.detectors import make_detector
 from adda_keras.experiments.common import fill_added_parameters
+from adda_keras.experiments.semi_analysis import COMBINATIONS, combination_rows, few_anomaly_rows
 from adda_keras.experiments.semi_supervised import (
     METHODS,
     PART_METHODS,
@@ -71,6 +72,17 @@ def test_ten_digit_table_runs_stores_scores_and_resumes(tmp_path: Path, monkeypa
         )
         np.testing.assert_allclose(rebuilt, scores[f"{method}-n5"], rtol=1e-5, atol=1e-6)
         assert all(f"{method}-{name}-residual-n5" in scores.files for name in PART_SETS)
+    # the analyses read the stored terms: the paper's sum and D_G alone are the table's ada-semi and ada rows
+    combined = {r["combination"]: r for r in combination_rows(config.folder / "units", [3], 0, n_known=5)}
+    assert list(combined) == list(COMBINATIONS)
+    by_method = {r["method"]: r for r in rows}
+    for name, method in (("D_G only (ADA)", "ada"), ("paper: sum of CAMs and D (ada-semi)", "ada-semi")):
+        assert combined[name]["test_unknown"] == pytest.approx(by_method[method]["auroc_unknown"], abs=1e-4)
+        assert combined[name]["test_known"] == pytest.approx(by_method[method]["auroc_known"], abs=1e-4)
+    assert all(0 <= r[k] <= 1 for r in combined.values() for k in r if k.startswith(("val_", "test_")))
+    few = few_anomaly_rows(config.folder / "units", [3], 0, counts=[1, 3], draws=4, n_known=5)
+    assert [r["labelled"] for r in few] == [1, 3]
+    assert all(r["rule_moved"] == 0 and r["rule_worst_change"] == 0 for r in few)  # fewer than 10: beta stays
     table = (config.folder / "table.md").read_text()
     assert "n_known = 5, unknown anomalies" in table and "3 (known 4)" in table
     assert "--protocol ten-digits --preset tiny --digits 3 --n-known 5" in table

@@ -413,63 +413,18 @@ class _AttentionDetector(KerasDetector):
         switch_se: float,
         seed: int,
     ) -> dict[str, Any]:
-        """β from ``grid`` by validation AUROC, kept at ``current`` unless another is better beyond sampling error.
-
-        The rule of :meth:`VAEGANDetector.choose_beta` (which documents it),
-        shared by every choice of β from labelled anomalies: the best
-        candidate replaces ``current`` only when its AUROC gain exceeds
-        ``switch_se`` bootstrap standard errors; warnings (logged and
-        returned) below :data:`MIN_BETA_ANOMALIES` anomalies and when every
-        AUROC is 0.5 within error. Returns ``validation`` (AUROC per β),
-        ``current``, ``best``, ``chosen``, ``gain``, ``gain_se``, ``se``,
-        ``n_normal``, ``n_anomalies``, ``switch_se`` and ``warnings``.
-        """
-        x_val, x_val_anomalies = x_normal, x_anomalous
-        candidates = sorted({float(b) for b in grid} | {current})
-        labels = np.r_[np.zeros(len(x_val)), np.ones(len(x_val_anomalies))]
-        parts = self._batched_parts(np.concatenate([x_val, x_val_anomalies]))
-        scores = {
-            b: parts["weighted_residual"] - b * self.spread_ratio_ * parts["normal_probability"] for b in candidates
-        }
-        validation = {b: auroc(labels, scores[b]) for b in candidates}
-        resampled = _bootstrap_aurocs(scores, len(x_val), BETA_BOOTSTRAPS, seed)
-        best = max(candidates, key=validation.get)  # the first, i.e. smallest, of equals
-        gain = validation[best] - validation[current]
-        gain_se = float(np.std(resampled[best] - resampled[current]))
-        too_few = len(x_val_anomalies) < MIN_BETA_ANOMALIES and switch_se > 0
-        chosen = best if gain > 0 and gain > switch_se * gain_se and not too_few else current
-        se = {b: float(np.std(resampled[b])) for b in candidates}
-        warnings = []
-        if too_few:
-            warnings.append(
-                f"only {len(x_val_anomalies)} labelled anomalies (fewer than {MIN_BETA_ANOMALIES}): one of them "
-                f"more or less moves an AUROC by up to {1 / len(x_val_anomalies):.2f}, and resampling so few cannot "
-                f"show how differently new anomalies would rank (bootstrap standard error at beta {current:g}: "
-                f"{se[current]:.3f}), so beta stays at {current:g}"
-            )
-        if all(abs(validation[b] - 0.5) <= max(2 * se[b], 0.01) for b in candidates):
-            warnings.append(
-                "the labelled anomalies are indistinguishable from the normal validation images (every candidate's "
-                f"AUROC is 0.5 within sampling error: {', '.join(f'{validation[b]:.3f}' for b in candidates)}); "
-                "are they copies of normal images, or mislabelled? beta is not changed on their account"
-            )
-        for message in warnings:
-            logger.warning("beta choice: %s", message)
-        decision = {
-            "validation": validation,
-            "current": current,
-            "best": best,
-            "chosen": chosen,
-            "gain": float(gain),
-            "gain_se": gain_se,
-            "se": se,
-            "n_normal": len(x_val),
-            "n_anomalies": len(x_val_anomalies),
-            "switch_se": float(switch_se),
-            "warnings": warnings,
-        }
-        logger.info("beta %g (validation AUROC per beta: %s; choice %s)", chosen, validation, decision)
-        return decision
+        """β from ``grid`` on these validation images by :func:`decide_beta`, the rule every choice of β shares."""
+        parts = self._batched_parts(np.concatenate([x_normal, x_anomalous]))
+        return decide_beta(
+            parts["weighted_residual"],
+            parts["normal_probability"],
+            len(x_normal),
+            self.spread_ratio_,
+            grid,
+            current,
+            switch_se,
+            seed,
+        )
 
     def _loss_settings(self) -> dict[str, float]:
         """The settings that :class:`VAEGAN`'s constructor takes (not the builders')."""
@@ -651,6 +606,78 @@ class VAEGANDetector(_AttentionDetector):
         self.model_ = VAEGAN(
             networks["encoder"], networks["decoder"], networks["discriminator"], **self._loss_settings()
         )
+
+
+def decide_beta(
+    residual: np.ndarray,
+    probability: np.ndarray,
+    n_normal: int,
+    spread_ratio: float,
+    grid: Sequence[float],
+    current: float,
+    switch_se: float,
+    seed: int,
+) -> dict[str, Any]:
+    """The β rule of :meth:`VAEGANDetector.choose_beta` on the two terms of the score, one per validation image.
+
+    ``residual`` and ``probability`` hold the attention-weighted residual
+    and ``D(x)`` of ``n_normal`` normal images, then of the labelled
+    anomalies; the score at β is ``residual - β · spread_ratio ·
+    probability``. The best candidate of ``grid`` replaces ``current`` only
+    when its AUROC gain exceeds ``switch_se`` bootstrap standard errors;
+    below :data:`MIN_BETA_ANOMALIES` anomalies ``current`` is kept (unless
+    ``switch_se`` is 0); warnings (logged and returned) below that minimum
+    and when every AUROC is 0.5 within error. A function of arrays, so that
+    stored score terms can be read with the library's own rule. Returns
+    ``validation`` (AUROC per β), ``current``, ``best``, ``chosen``,
+    ``gain``, ``gain_se``, ``se``, ``n_normal``, ``n_anomalies``,
+    ``switch_se`` and ``warnings``.
+    """
+    residual = np.asarray(residual, np.float64)
+    probability = np.asarray(probability, np.float64)
+    n_anomalies = len(residual) - n_normal
+    candidates = sorted({float(b) for b in grid} | {float(current)})
+    labels = np.r_[np.zeros(n_normal), np.ones(n_anomalies)]
+    scores = {b: residual - b * spread_ratio * probability for b in candidates}
+    validation = {b: auroc(labels, scores[b]) for b in candidates}
+    resampled = _bootstrap_aurocs(scores, n_normal, BETA_BOOTSTRAPS, seed)
+    best = max(candidates, key=validation.get)  # the first, i.e. smallest, of equals
+    gain = validation[best] - validation[current]
+    gain_se = float(np.std(resampled[best] - resampled[current]))
+    too_few = n_anomalies < MIN_BETA_ANOMALIES and switch_se > 0
+    chosen = best if gain > 0 and gain > switch_se * gain_se and not too_few else current
+    se = {b: float(np.std(resampled[b])) for b in candidates}
+    warnings = []
+    if too_few:
+        warnings.append(
+            f"only {n_anomalies} labelled anomalies (fewer than {MIN_BETA_ANOMALIES}): one of them "
+            f"more or less moves an AUROC by up to {1 / n_anomalies:.2f}, and resampling so few cannot "
+            f"show how differently new anomalies would rank (bootstrap standard error at beta {current:g}: "
+            f"{se[current]:.3f}), so beta stays at {current:g}"
+        )
+    if all(abs(validation[b] - 0.5) <= max(2 * se[b], 0.01) for b in candidates):
+        warnings.append(
+            "the labelled anomalies are indistinguishable from the normal validation images (every candidate's "
+            f"AUROC is 0.5 within sampling error: {', '.join(f'{validation[b]:.3f}' for b in candidates)}); "
+            "are they copies of normal images, or mislabelled? beta is not changed on their account"
+        )
+    for message in warnings:
+        logger.warning("beta choice: %s", message)
+    decision = {
+        "validation": validation,
+        "current": float(current),
+        "best": best,
+        "chosen": chosen,
+        "gain": float(gain),
+        "gain_se": gain_se,
+        "se": se,
+        "n_normal": n_normal,
+        "n_anomalies": n_anomalies,
+        "switch_se": float(switch_se),
+        "warnings": warnings,
+    }
+    logger.info("beta %g (validation AUROC per beta: %s; choice %s)", chosen, validation, decision)
+    return decision
 
 
 def _bootstrap_aurocs(

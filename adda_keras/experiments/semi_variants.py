@@ -16,10 +16,10 @@ only:
 
 for the ensemble's score (``ada-semi``, β by its own rule) and for
 ``D_ano``'s CAM alone (``ada-cam-ano``). Variants (:data:`D_ANO_VARIANTS`):
-the paper's training; ``D_ano`` without spectral normalisation (as
-``ada-synthetic``'s); differentiable augmentation of its inputs; twice the
-epochs; and the known anomalies joined by as many self-made ones of the
-training normals (the ``ada-synthetic`` generator, not a second one). The
+the paper's training; the known anomalies joined by as many self-made ones
+of the training normals (the ``ada-synthetic`` generator, not a second
+one); ``D_ano`` without spectral normalisation (as ``ada-synthetic``'s);
+differentiable augmentation of its inputs; and twice the epochs. The
 known anomaly's test images and the other digits are never read.
 """
 
@@ -48,10 +48,10 @@ logger = logging.getLogger(__name__)
 #: adds as many self-made anomalies of the training normals as there are labelled ones)
 D_ANO_VARIANTS: dict[str, dict[str, Any]] = {
     "baseline": {},
+    "known+made": {"with_made": True},
     "no-spectral-norm": {"spectral_norm": False},
     "diff-augment": {"diff_augment": True},
     "epochs-x2": {"epochs_factor": 2},
-    "known+made": {"with_made": True},
 }
 #: the study's units: the paper's normal digit and one more, fixed before any of it ran
 STUDY_DIGITS = (0, 5)

@@ -251,6 +251,16 @@ def unit_fingerprint(config: SemiConfig, normal: int, seed: int) -> dict[str, An
     return json.loads(json.dumps(fingerprint))
 
 
+def stored_rows(path: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The rows of the unit stored at ``path`` if it was made with ``fingerprint``'s settings, else None."""
+    if not path.exists():
+        return None
+    stored = json.loads(path.read_text())
+    if fill_added_parameters(stored.get("fingerprint"), fingerprint) != fingerprint:
+        return None
+    return stored["rows"]
+
+
 def run_semi_table(config: SemiConfig, progress: bool = True) -> list[dict[str, Any]]:
     """Run (or resume) every unit; write ``runs.csv``, ``table.md`` and ``config.json``; return the rows."""
     from tqdm.auto import tqdm
@@ -263,11 +273,11 @@ def run_semi_table(config: SemiConfig, progress: bool = True) -> list[dict[str, 
     for normal, seed in tqdm(units, desc="table3-ten-digits", disable=not progress, unit="unit"):
         path = folder / "units" / f"normal{normal}-seed{seed}.json"
         fingerprint = unit_fingerprint(config, normal, seed)
+        stored = stored_rows(path, fingerprint)
+        if stored is not None:
+            rows += stored
+            continue
         if path.exists():
-            stored = json.loads(path.read_text())
-            if fill_added_parameters(stored.get("fingerprint"), fingerprint) == fingerprint:
-                rows += stored["rows"]
-                continue
             logger.warning("unit %s was made with other settings; recomputing it", path.stem)
         started = time.perf_counter()
         unit_rows, scores = run_semi_unit(config, mnist, normal, seed)
@@ -287,11 +297,7 @@ def write_finished(config: SemiConfig) -> list[dict[str, Any]]:
     for normal in config.digits:
         for seed in config.preset.seeds:
             path = config.folder / "units" / f"normal{normal}-seed{seed}.json"
-            current = unit_fingerprint(config, normal, seed)
-            if path.exists():
-                stored = json.loads(path.read_text())
-                if fill_added_parameters(stored.get("fingerprint"), current) == current:
-                    rows += stored["rows"]
+            rows += stored_rows(path, unit_fingerprint(config, normal, seed)) or []
     if not rows:
         raise ValueError(f"no finished unit with these settings in {config.folder / 'units'}")
     write_semi_outputs(config, rows)

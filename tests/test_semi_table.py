@@ -17,9 +17,11 @@ from adda_keras.experiments.semi_supervised import (
     METHODS,
     PART_METHODS,
     PART_SETS,
+    ensemble_gain,
     known_anomaly_of,
     make_semi_config,
     part_aurocs,
+    read_semi_runs,
     run_semi_table,
     unit_fingerprint,
     write_finished,
@@ -83,6 +85,10 @@ def test_ten_digit_table_runs_stores_scores_and_resumes(tmp_path: Path, monkeypa
     few = few_anomaly_rows(config.folder / "units", [3], 0, counts=[1, 3], draws=4, n_known=5)
     assert [r["labelled"] for r in few] == [1, 3]
     assert all(r["rule_moved"] == 0 and r["rule_worst_change"] == 0 for r in few)  # fewer than 10: beta stays
+    typed = read_semi_runs(config.folder)  # what the notebooks read
+    assert [(r["method"], r["auroc_unknown"]) for r in typed] == [(r["method"], r["auroc_unknown"]) for r in rows]
+    gain = by_method["ada-semi"]["auroc_known"] - by_method["ada"]["auroc_known"]
+    assert ensemble_gain(typed, "known", 5) == {3: pytest.approx(gain)}
     table = (config.folder / "table.md").read_text()
     assert "n_known = 5, unknown anomalies" in table and "3 (known 4)" in table
     assert "--protocol ten-digits --preset tiny --digits 3 --n-known 5" in table

@@ -304,6 +304,31 @@ def write_finished(config: SemiConfig) -> list[dict[str, Any]]:
     return rows
 
 
+def read_semi_runs(folder: str | Path) -> list[dict[str, Any]]:
+    """The rows of a ten-digit Table 3's ``runs.csv`` with typed values (for notebooks and summaries)."""
+    path = Path(folder) / "runs.csv"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: run `python -m adda_keras reproduce --table 3 --protocol ten-digits`"
+        )
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        row.update({k: int(row[k]) for k in ("normal", "known_digit", "n_known", "seed")})
+        row.update({k: float(row[k]) for k in ("auroc_unknown", "auroc_known", "train_seconds")})
+    return rows
+
+
+def ensemble_gain(rows: list[dict[str, Any]], part: str, n_known: int) -> dict[int, float]:
+    """Ensemble (``ada-semi``) minus self-supervised ADA on ``part`` anomalies: AUROC per normal digit, seed mean."""
+    value = {(r["normal"], r["seed"], r["method"]): r[f"auroc_{part}"] for r in rows if r["n_known"] == n_known}
+    gains: dict[int, list[float]] = {}
+    for (normal, seed, method), auroc_value in value.items():
+        if method == "ada" and (normal, seed, "ada-semi") in value:
+            gains.setdefault(normal, []).append(value[normal, seed, "ada-semi"] - auroc_value)
+    return {normal: float(np.mean(g)) for normal, g in sorted(gains.items())}
+
+
 def write_semi_outputs(config: SemiConfig, rows: list[dict[str, Any]]) -> None:
     """``runs.csv``, ``config.json`` and ``table.md`` of ``rows``."""
     folder = config.folder

@@ -155,20 +155,17 @@ def variants_markdown(records: list[dict[str, Any]], command: str) -> str:
         "| variant | score | " + " | ".join(f"{d}: known | {d}: made" for d in digits) + " | mean known | mean made |",
         "|---|---|" + "---|---|" * len(digits) + "---|---|",
     ]
-    baseline = [r for r in records if r["variant"] == "baseline"] or records[:1]
-    cells = [
-        f"{r['validation']['ada'][k]:.3f}"
-        for r in sorted(baseline, key=lambda r: r["normal"])
-        for k in ("val_known", "val_made")
-    ]
-    means = [np.mean([r["validation"]["ada"][k] for r in baseline]) for k in ("val_known", "val_made")]
-    lines.append("| – | ADA (D_G only) | " + " | ".join(cells) + f" | {means[0]:.3f} | {means[1]:.3f} |")
-    for variant in variants:
-        mine = sorted((r for r in records if r["variant"] == variant), key=lambda r: r["normal"])
-        for score in ("ada-semi", "ada-cam-ano"):
-            cells = [f"{r['validation'][score][k]:.3f}" for r in mine for k in ("val_known", "val_made")]
-            means = [np.mean([r["validation"][score][k] for r in mine]) for k in ("val_known", "val_made")]
-            lines.append(f"| {variant} | {score} | " + " | ".join(cells) + f" | {means[0]:.3f} | {means[1]:.3f} |")
+    keys = ("val_known", "val_made")
+
+    def line(variant: str, score: str, label: str) -> str:
+        mine = {r["normal"]: r["validation"][score] for r in records if r["variant"] == variant}
+        cells = [f"{mine[d][k]:.3f}" if d in mine else "–" for d in digits for k in keys]
+        means = [f"{np.mean([v[k] for v in mine.values()]):.3f}" for k in keys]
+        complete = "" if len(mine) == len(digits) else f" (of {len(mine)} digit{'s' * (len(mine) > 1)})"
+        return f"| {label} | {score} | " + " | ".join(cells + [m + complete for m in means]) + " |"
+
+    lines.append(line(variants[0], "ada", "– (ADA, D_G only)"))
+    lines += [line(variant, score, variant) for variant in variants for score in ("ada-semi", "ada-cam-ano")]
     seconds = {v: np.mean([r["train_seconds"] for r in records if r["variant"] == v]) for v in variants}
     machine = records[0]["machine"]
     lines += [

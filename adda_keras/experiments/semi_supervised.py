@@ -135,7 +135,8 @@ def make_semi_config(
     return SemiConfig(chosen, tuple(int(d) for d in digits), n_known, output_dir)
 
 
-def _noisy_split(config: SemiConfig, mnist: Any, normal: int, n_known: int, seed: int) -> AnomalySplit:
+def noisy_semi_split(preset: Preset, mnist: Any, normal: int, n_known: int, seed: int) -> AnomalySplit:
+    """The ten-digit protocol's split of one normal digit: known anomaly by :func:`known_anomaly_of`, noise added."""
     split = semi_supervised_split(
         mnist.images,
         mnist.labels,
@@ -143,9 +144,9 @@ def _noisy_split(config: SemiConfig, mnist: Any, normal: int, n_known: int, seed
         known_anomaly_class=known_anomaly_of(normal),
         n_known=n_known,
         seed=seed,
-        max_test_anomalies_per_class=config.preset.max_test_anomalies_per_class,
+        max_test_anomalies_per_class=preset.max_test_anomalies_per_class,
     )
-    return apply_noise(split, BackgroundNoise(strength=config.preset.noise_strength), seed=seed)
+    return apply_noise(split, BackgroundNoise(strength=preset.noise_strength), seed=seed)
 
 
 def part_aurocs(split: AnomalySplit, scores: np.ndarray) -> dict[str, float]:
@@ -169,7 +170,7 @@ def run_semi_unit(config: SemiConfig, mnist: Any, normal: int, seed: int) -> tup
     knn: AnomalyDetector | None = None
     ada_seconds = knn_seconds = 0.0
     for n_known in config.n_known:
-        split = _noisy_split(config, mnist, normal, n_known, seed)
+        split = noisy_semi_split(config.preset, mnist, normal, n_known, seed)
         fitted: dict[str, tuple[AnomalyDetector, float]] = {}
         if ada is None:  # the normal training images are the same for every n_known
             started = time.perf_counter()

@@ -33,14 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, semi_supervised_split
+from adda_keras.data import load_mnist
 from adda_keras.data.synthetic import PATCH_KINDS, make_synthetic_anomalies
 from adda_keras.detectors import make_detector
 from adda_keras.detectors.synthetic import TRAIN_ANOMALY_SEED
 from adda_keras.evaluation import auroc
 from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.experiments.reproduce import PRESETS
-from adda_keras.experiments.semi_supervised import VAL_MADE_SEED, known_anomaly_of
+from adda_keras.experiments.semi_supervised import VAL_MADE_SEED, noisy_semi_split
 
 logger = logging.getLogger(__name__)
 
@@ -88,16 +88,7 @@ def run_variants(
         todo = [v for v in variants if not paths[v].exists()]
         if not todo:
             continue
-        split = semi_supervised_split(
-            mnist.images,
-            mnist.labels,
-            normal_class=normal,
-            known_anomaly_class=known_anomaly_of(normal),
-            n_known=STUDY_N_KNOWN,
-            seed=seed,
-            max_test_anomalies_per_class=chosen.max_test_anomalies_per_class,
-        )
-        split = apply_noise(split, BackgroundNoise(strength=chosen.noise_strength), seed=seed)
+        split = noisy_semi_split(chosen, mnist, normal, STUDY_N_KNOWN, seed)
         made_val, _ = make_synthetic_anomalies(split.x_val, seed + VAL_MADE_SEED, PATCH_KINDS)
         anomalies = {"val_known": split.x_val_known, "val_made": made_val}
         started = time.perf_counter()

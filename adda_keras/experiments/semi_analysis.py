@@ -267,8 +267,8 @@ def few_anomaly_markdown(rows: list[dict[str, Any]], draws: int, command: str, m
         f"the default unless a candidate gains more than {BETA_SWITCH_SE:g} bootstrap standard errors, and never "
         "moves it below 10 anomalies; the greedy rule takes the best validation AUROC.",
         "",
-        "| labelled k | rule: mean change | rule: worst change | rule: β moved | greedy: mean change "
-        "| greedy: worst change | greedy: β moved |",
+        "| labelled k | rule: mean change | rule: worst change | rule: draws that moved β | greedy: mean change "
+        "| greedy: worst change | greedy: draws that moved β |",
         "|---|---|---|---|---|---|---|",
     ]
     for count in sorted({r["labelled"] for r in rows}):
@@ -278,7 +278,7 @@ def few_anomaly_markdown(rows: list[dict[str, Any]], draws: int, command: str, m
             cells += [
                 f"{np.mean([r[f'{rule}_mean_change'] for r in mine]):+.4f}",
                 f"{min(r[f'{rule}_worst_change'] for r in mine):+.4f}",
-                f"{np.mean([r[f'{rule}_moved'] for r in mine]):.0%}",
+                f"{round(sum(r[f'{rule}_moved'] for r in mine) * draws)} of {draws * len(mine)}",
             ]
         lines.append(f"| {count} | " + " | ".join(cells) + " |")
     lines += [

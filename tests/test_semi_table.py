@@ -12,7 +12,7 @@ from adda_keras.cli import main
 from adda_keras.data.protocol import AnomalySplit
 from adda_keras.detectors import make_detector
 from adda_keras.experiments.common import fill_added_parameters
-from adda_keras.experiments.semi_analysis import COMBINATIONS, combination_rows, few_anomaly_rows
+from adda_keras.experiments.semi_analysis import COMBINATIONS, combination_rows, few_anomaly_rows, load_terms
 from adda_keras.experiments.semi_supervised import (
     METHODS,
     PART_METHODS,
@@ -129,3 +129,11 @@ def test_ada_semi_records_its_beta_decision_and_old_units_read_as_greedy(trained
     del old["detectors"]["ada-semi"]["beta_switch_se"]
     assert fill_added_parameters(old, current) != current
     assert fill_added_parameters(current, current) == current
+
+
+def test_units_without_score_terms_are_named(tmp_path: Path) -> None:
+    np.savez(tmp_path / "normal3-seed0.npz", **{"ada-n5": np.zeros(3)})  # a unit stored before the terms
+    with pytest.raises(ValueError, match="before units kept score terms"):
+        load_terms(tmp_path, 3, 0)
+    with pytest.raises(ValueError, match="no stored unit"):
+        load_terms(tmp_path, 4, 0)

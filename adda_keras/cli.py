@@ -346,7 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     A bad option, an unwritable output folder, stale results or an
     unreachable network end the run with one ``error:`` line on stderr and
     exit status 2 (with ``-v``, the full traceback); the commands check all
-    of these before training.
+    of these before training. Ctrl-C ends it with one ``interrupted:`` line
+    and status 130 (the shell's for SIGINT).
     """
     args = build_parser().parse_args(argv)
     quiet_tensorflow(args.verbose)
@@ -361,6 +362,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if args.verbose:
+            raise
+        print(
+            f"interrupted: {args.command} stopped; outputs are written whole or not at all, so no file was left "
+            "half-written and an earlier file at an output path is unchanged",
+            file=sys.stderr,
+        )
+        return 130
     return 0
 
 
@@ -505,16 +515,15 @@ def _export(args: argparse.Namespace) -> None:
 
     from adda_keras.experiments.files import check_not_an_input
 
-    check_not_an_input(args.out, [args.model], "--out")
+    check_not_an_input(args.out, [args.model], "--out", replaces_folder=True)
     if args.format == "tflite" and Path(args.out).suffix != ".tflite":
         raise ValueError(f"a TFLite model is one '.tflite' file; got --out {args.out!r}")
-    if args.format == "savedmodel" and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise ValueError(f"a SavedModel is a folder; --out {args.out} is a file")
     from adda_keras.detectors import load_detector
-    from adda_keras.detectors.export import export_detector
+    from adda_keras.detectors.export import check_export_target, export_detector
     from adda_keras.experiments.common import check_output_dir
 
-    check_output_dir(Path(args.out).parent if str(Path(args.out).parent) else ".")
+    check_output_dir(Path(args.out).resolve().parent)
+    check_export_target(args.out, args.format)
     try:
         detector = load_detector(args.model)
     except FileNotFoundError as error:

@@ -232,3 +232,71 @@ def test_export_refuses_what_it_cannot_serve(knn_model: Path, ada_files, tmp_pat
         export_detector(unthresholded, tmp_path / "knn")
     with pytest.raises(ValueError, match="latent search"):
         export_detector(make_detector("anogan"), tmp_path / "anogan")
+
+
+def _listing(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_export_never_deletes_what_it_did_not_write(ada_files, tmp_path: Path, monkeypatch, capsys) -> None:
+    """Regression (issue 28, item 9): ``--out`` naming the model's folder deleted the model; ``--out .`` deleted
+    every file of the current folder; an existing folder of the user's was replaced."""
+    home = tmp_path / "models"
+    home.mkdir()
+    model = home / "ada.keras"
+    model.write_bytes(ada_files["model"].read_bytes())
+    (home / "keep.txt").write_text("mine")
+    before = _listing(home)
+    assert main(["export", str(model), "--out", str(home)]) == 2
+    assert "holds the input" in capsys.readouterr().err
+    monkeypatch.chdir(home)
+    assert main(["export", "ada.keras", "--out", "."]) == 2
+    assert "holds the input" in capsys.readouterr().err
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / "notes.txt").write_text("also mine")
+    assert main(["export", "ada.keras", "--out", str(users)]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert _listing(home) == before and _listing(users) == {"notes.txt": b"also mine"}
+    # an earlier export of its own is what it may replace
+    exported = tmp_path / "served"
+    assert main(["export", "ada.keras", "--out", str(exported)]) == 0
+    assert main(["export", "ada.keras", "--out", str(exported)]) == 0
+    assert (exported / "saved_model.pb").is_file() and _listing(home) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "a staging folder was left behind"
+
+
+def test_export_and_fit_refuse_a_folder_where_a_file_goes(ada_files, folders: Path, tmp_path: Path, capsys) -> None:
+    """Regression (issue 28, item 10): a folder named like the TFLite file, or given as ``fit --log``, raised a
+    traceback (``IsADirectoryError`` from the atomic rename, after training); now one error line, before."""
+    (tmp_path / "dir.tflite").mkdir()
+    argv = ["export", str(ada_files["model"]), "--format", "tflite", "--out", str(tmp_path / "dir.tflite")]
+    assert main(argv) == 2
+    assert "existing folder" in capsys.readouterr().err
+    (tmp_path / "logs").mkdir()
+    fit = ["fit", str(folders / "train"), "--method", "ada", "--epochs", "1", "--out", str(tmp_path / "m.keras")]
+    assert main([*fit, "--log", str(tmp_path / "logs")]) == 2
+    assert "the log file (--log) must be a file name" in capsys.readouterr().err
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_ctrl_c_during_fit_says_one_line_and_keeps_the_earlier_model(
+    folders: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Regression (issue 28, item 11): Ctrl-C in ``fit`` printed a ~40-line traceback."""
+    import keras
+
+    out = tmp_path / "m.keras"
+    out.write_bytes(b"the earlier model")
+
+    def interrupt(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(keras.callbacks.CSVLogger, "on_epoch_end", interrupt)
+    argv = ["fit", str(folders / "train"), "--method", "ada", "--epochs", "3", "--batch-size", "8"]
+    assert main([*argv, "--out", str(out)]) == 130
+    printed = capsys.readouterr()
+    assert "Traceback" not in printed.err and len(printed.err.strip().splitlines()) == 1
+    assert printed.err.startswith("interrupted: fit stopped")
+    assert out.read_bytes() == b"the earlier model"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -23,6 +23,7 @@ steps per image): neither can be exported.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -32,10 +33,12 @@ import tensorflow as tf
 
 from adda_keras.detectors.base import AnomalyDetector, KerasDetector
 
-__all__ = ["EXPORT_FORMATS", "export_detector", "serving_function"]
+__all__ = ["EXPORT_FORMATS", "check_export_target", "export_detector", "serving_function"]
 
 #: the formats of :func:`export_detector`
 EXPORT_FORMATS = ("savedmodel", "tflite")
+#: the file inside every exported SavedModel folder that marks it as this library's export (and so replaceable)
+EXPORT_MARKER = "adda_keras-export.json"
 #: the TFLite model's batch size: fixed, because TFLite's built-in convolutions need static shapes
 TFLITE_BATCH = 1
 
@@ -72,17 +75,17 @@ def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], for
     """Write ``detector`` as a serving artifact at ``path``: a SavedModel folder or a ``.tflite`` file.
 
     Raises ``ValueError`` for an unknown format, a detector without
-    networks or without a threshold, a ``.tflite`` path of another suffix,
-    or a detector that TFLite's built-in operations cannot express. The
-    artifact is written beside ``path`` and moved there when complete; an
-    existing ``path`` is replaced only then.
+    networks or without a threshold, a target that :func:`check_export_target`
+    refuses, or a detector that TFLite's built-in operations cannot express.
+    The artifact is written beside ``path`` and moved there when complete;
+    the only things it replaces are an earlier export (a SavedModel folder
+    holding :data:`EXPORT_MARKER`, or a ``.tflite`` file), and only then.
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {EXPORT_FORMATS}; got {format!r}")
     _check_exportable(detector)
-    path = Path(path)
-    if format == "tflite" and path.suffix != ".tflite":
-        raise ValueError(f"a TFLite model is one '.tflite' file; got {str(path)!r}")
+    path = Path(path).expanduser().resolve()
+    check_export_target(path, format)
     module = _Serving(detector, batch=None if format == "savedmodel" else TFLITE_BATCH)
     try:
         concrete = module.serve.get_concrete_function()
@@ -95,8 +98,10 @@ def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], for
     try:
         if format == "savedmodel":
             tf.saved_model.save(module, str(staging / "model"), signatures={"serving_default": concrete})
-            if path.exists():
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
+            marker = {"method": detector.method, "format": format, "image_shape": list(detector.image_shape_)}
+            (staging / "model" / EXPORT_MARKER).write_text(json.dumps(marker) + "\n")
+            if path.exists():  # an earlier export (check_export_target): set aside, replaced, then deleted
+                os.replace(path, staging / "previous")
             os.replace(staging / "model", path)
         else:
             converter = tf.lite.TFLiteConverter.from_concrete_functions([_frozen(concrete)], module)
@@ -114,6 +119,32 @@ def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], for
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def check_export_target(path: str | os.PathLike[str], format: str) -> None:
+    """Raise ``ValueError`` unless exporting to ``path`` can only create or replace an earlier export.
+
+    A SavedModel goes to a new folder, an empty one, or a folder that an
+    earlier export wrote (it holds :data:`EXPORT_MARKER`); any other
+    existing folder (one of the user's, the current folder, the folder of
+    the model) and any existing file are refused, so that an export never
+    deletes what it did not create. A TFLite model is one ``.tflite`` file:
+    a folder of that name is refused; an existing file is replaced whole.
+    """
+    path = Path(path).expanduser().resolve()
+    if format == "tflite":
+        if path.suffix != ".tflite":
+            raise ValueError(f"a TFLite model is one '.tflite' file; got {str(path)!r}")
+        if path.is_dir():
+            raise ValueError(f"--out {path} is an existing folder; a TFLite model is one '.tflite' file")
+        return
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"a SavedModel is a folder; {path} is an existing file")
+    if path.is_dir() and any(path.iterdir()) and not (path / EXPORT_MARKER).is_file():
+        raise ValueError(
+            f"{path} is an existing folder that holds files this export did not write; exporting would replace "
+            "them: give a new folder name"
+        )
 
 
 def _frozen(concrete: tf.types.experimental.ConcreteFunction) -> tf.types.experimental.ConcreteFunction:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from adda_keras.data.folder import file_digest
 
-__all__ = ["atomic_output", "check_not_an_input", "shared_files"]
+__all__ = ["atomic_output", "check_file_target", "check_not_an_input", "shared_files"]
 
 
 @contextlib.contextmanager
@@ -38,6 +38,7 @@ def atomic_output(target: str | os.PathLike[str]) -> Iterator[Path]:
     check the suffix (``.keras``, ``.pkl``, ``.csv``) accept it.
     """
     target = Path(target)
+    check_file_target(target, "the output")
     handle, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent)
     os.close(handle)
     temporary = Path(name)
@@ -50,11 +51,19 @@ def atomic_output(target: str | os.PathLike[str]) -> Iterator[Path]:
             temporary.unlink()
 
 
-def check_not_an_input(output: str | os.PathLike[str], inputs: Sequence[str | os.PathLike[str]], what: str) -> None:
+def check_not_an_input(
+    output: str | os.PathLike[str],
+    inputs: Sequence[str | os.PathLike[str]],
+    what: str,
+    replaces_folder: bool = False,
+) -> None:
     """Raise ``ValueError`` when ``output`` is one of ``inputs`` or lies inside one of the input folders.
 
     ``what`` names the output in the message (e.g. ``"--out"``). Paths are
     compared resolved, so ``./m.keras`` and ``m.keras`` are the same file.
+    ``replaces_folder``: the output is a folder written as a whole (a
+    SavedModel), so it must not *contain* an input either (``export --out .``
+    next to the model).
     """
     target = Path(output).expanduser().resolve()
     for given in inputs:
@@ -66,6 +75,17 @@ def check_not_an_input(output: str | os.PathLike[str], inputs: Sequence[str | os
                 f"{what} {output} lies inside the input folder {given}: a later run would read what this one "
                 "writes; write outside it"
             )
+        if replaces_folder and target in source.parents:
+            raise ValueError(
+                f"{what} {output} holds the input {given}: the output is a whole folder of its own; "
+                "write to a new folder"
+            )
+
+
+def check_file_target(output: str | os.PathLike[str], what: str) -> None:
+    """Raise ``ValueError`` when the file output ``output`` names an existing folder (a file cannot replace it)."""
+    if Path(output).expanduser().is_dir():
+        raise ValueError(f"{what} must be a file name; {output} is an existing folder")
 
 
 def shared_files(

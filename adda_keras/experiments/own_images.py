@@ -71,7 +71,7 @@ from adda_keras.detectors import (
 )
 from adda_keras.detectors.ada import SEMI_SUPERVISED_METHODS
 from adda_keras.experiments.common import check_output_dir
-from adda_keras.experiments.files import atomic_output, check_not_an_input, shared_files
+from adda_keras.experiments.files import atomic_output, check_file_target, check_not_an_input, shared_files
 from adda_keras.experiments.map_files import map_at_size, overlay_picture, write_map
 from adda_keras.experiments.progress import EpochLines, ProgressBar
 from adda_keras.models.networks import check_network_shape
@@ -422,6 +422,7 @@ def check_fit_config(config: FitConfig) -> AnomalyDetector:
     check_not_an_input(out, folders, "the model file (--out)")
     check_output_dir(out.parent if str(out.parent) else ".")
     if isinstance(detector, KerasDetector):
+        check_file_target(config.log_path, "the log file (--log)")
         check_not_an_input(config.log_path, folders, "the log file")
         if config.log_path.resolve() == out.resolve():
             raise ValueError(f"the log file {config.log_path} is the model file; choose another log file")

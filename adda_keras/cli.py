@@ -250,7 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--known-anomaly",
         metavar="DIR",
         help="folder of images of a known anomaly: validation anomalies for the threshold and ada's beta "
-        "(training images for the semi-supervised methods); copies of normal images are refused",
+        "(training images for the semi-supervised methods, and for ada-compare, which also trains without); "
+        "copies of normal images are refused",
     )
     fit.add_argument(
         "--threshold",
@@ -474,6 +475,7 @@ def _fit(args: argparse.Namespace) -> None:
         seed=args.seed,
         verbose=1,
         log_file=args.log,
+        diagnose=args.verbose,
     )
     print(fit_folder(fit_config).summary())
 

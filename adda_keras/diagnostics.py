@@ -15,6 +15,16 @@ ADA only helps when three things hold, and each has a number here:
 
 :func:`diagnose` gathers all of them for a fitted VAEGAN-based detector; the
 tuning script, the result tables and the notebooks report these numbers.
+
+And what has each discriminator *learned*? :func:`discriminator_beliefs`
+gives every discriminator's belief that an image is normal (``D_G``; the
+second one, ``D_ano`` or the comparator, where the detector has it), and
+:func:`belief_aurocs` reads them as AUROCs (the belief's negative as the
+score): training normals against validation normals (the memorisation gap:
+0.5 when the discriminator treats unseen normal images as it treats those
+it trained on, towards 1 when it has memorised its training images),
+validation normals against held-out labelled anomalies, and against
+held-out self-made anomalies.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import tensorflow as tf
 
 from adda_keras.data.noise import digit_support
 from adda_keras.data.pipeline import check_images
+from adda_keras.evaluation import auroc
 
 _EPSILON = 1e-12
 
@@ -131,3 +142,75 @@ def diagnose(
         "variety": reconstruction_variety(images, parts["reconstruction"]),
         **{f"d_{name}": float(values.mean()) for name, values in outputs.items()},
     }
+
+
+#: the image sets :func:`belief_aurocs` compares with the validation normals
+BELIEF_COMPARISONS = ("train_vs_val", "val_vs_known", "val_vs_made")
+
+
+def discriminator_beliefs(detector: Any, images: np.ndarray, batch_size: int = 256) -> dict[str, np.ndarray]:
+    """Each discriminator's probability that each image is normal, ``{name: (N,)}``.
+
+    ``D_G`` is the self-supervised VAEGAN's discriminator (every ADA-family
+    detector has one); ``D_ano`` the second discriminator of ``ada-semi`` /
+    ``ada-synthetic``; ``comparator`` the comparing discriminator of
+    ``ada-compare`` (``sigmoid(-image logit)`` of the image and its
+    reconstruction). Duck-typed on the fitted attributes.
+    """
+    images = check_images(images, "images")
+    vaegan = getattr(detector, "model_", None) or getattr(detector, "model_g_", None)
+    if vaegan is None:
+        raise ValueError(f"{type(detector).__name__} has no fitted VAEGAN discriminator to ask")
+    networks = {"D_G": vaegan.discriminator}
+    if getattr(detector, "discriminator_ano_", None) is not None:
+        networks["D_ano"] = detector.discriminator_ano_
+    comparator = getattr(detector, "comparator_", None)
+    beliefs: dict[str, list[np.ndarray]] = {name: [] for name in [*networks, *(["comparator"] * bool(comparator))]}
+    for start in range(0, len(images), batch_size):
+        batch = tf.constant(images[start : start + batch_size])
+        for name, network in networks.items():
+            beliefs[name].append(tf.sigmoid(network(batch, training=False)[0][:, 0]).numpy())
+        if comparator is not None:
+            image_logit, _ = comparator([batch, vaegan.reconstruct(batch)], training=False)
+            beliefs["comparator"].append(tf.sigmoid(-image_logit[:, 0]).numpy())
+    return {name: np.concatenate(values) for name, values in beliefs.items()}
+
+
+def belief_aurocs(
+    detector: Any,
+    x_train: np.ndarray,
+    x_val: np.ndarray,
+    x_val_known: np.ndarray | None = None,
+    x_val_made: np.ndarray | None = None,
+) -> dict[str, dict[str, float]]:
+    """Per discriminator, the AUROC of ``-belief`` for each of :data:`BELIEF_COMPARISONS` that has images.
+
+    ``train_vs_val``: training normals (negatives) against validation
+    normals (positives), the memorisation gap; ``val_vs_known``: validation
+    normals against held-out labelled anomalies; ``val_vs_made``: against
+    held-out self-made anomalies. None of these images may be test images.
+    """
+    sets = {"train": x_train, "val": x_val, "known": x_val_known, "made": x_val_made}
+    beliefs = {name: discriminator_beliefs(detector, images) for name, images in sets.items() if images is not None}
+    report: dict[str, dict[str, float]] = {}
+    for network in beliefs["val"]:
+        report[network] = {}
+        for comparison in BELIEF_COMPARISONS:
+            negative, positive = comparison.split("_vs_")
+            if negative in beliefs and positive in beliefs:
+                a, b = beliefs[negative][network], beliefs[positive][network]
+                report[network][comparison] = auroc(np.r_[np.zeros(len(a)), np.ones(len(b))], -np.r_[a, b])
+    return report
+
+
+def describe_belief_aurocs(report: dict[str, dict[str, float]]) -> list[str]:
+    """One line per discriminator for the terminal (``adda-keras fit -v``)."""
+    words = {
+        "train_vs_val": "training vs validation normals",
+        "val_vs_known": "vs held-out known anomalies",
+        "val_vs_made": "vs held-out self-made anomalies",
+    }
+    return [
+        f"belief AUROC of {network}: " + ", ".join(f"{words[k]} {v:.3f}" for k, v in values.items())
+        for network, values in report.items()
+    ]

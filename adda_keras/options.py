@@ -41,6 +41,8 @@ METHOD_SUMMARIES: dict[str, str] = {
     "ada-semi": "semi-supervised ADA: D_G + D_ano ensemble, needs --known-anomaly images to train",
     "ada-cam-ano": "semi-supervised ADA with attention from D_ano alone, needs --known-anomaly",
     "ada-synthetic": "ADA + D_ano trained against self-made anomalies of the normal images (no labels needed)",
+    "ada-compare": "ADA + a discriminator comparing the image with its reconstruction (labels optional)",
+    "compare": "that comparing discriminator alone: where image and reconstruction disagree abnormally",
     "anovae": "AnoVAE: a VAE's reconstruction residual",
     "anogan": "AnoGAN: residual of the GAN image found by latent search",
     "cnn-regression": "supervised CNN trained on normal vs --known-anomaly images (the paper's baseline)",

@@ -26,6 +26,8 @@ PARAMS = {
     "ada-semi": FAST,
     "ada-cam-ano": FAST,
     "ada-synthetic": FAST,
+    "ada-compare": FAST,
+    "compare": FAST,
     "cnn-regression": FAST,
     "pca": {},
     "knn": {},
@@ -55,7 +57,8 @@ def fitted(semi_split):
 
     As in the library's tables, score variants share trained networks: ``ada-d-only`` and ``ada-cam-only`` are
     variants of the fitted ``ada`` (the same ``VAEGANDetector.fit`` that ``ada`` and ``anovaegan`` run for real),
-    ``ada-cam-ano`` a variant of ``ada-semi``, and the ensembles reuse ``ada``'s generator and ``D_G``.
+    ``ada-cam-ano`` a variant of ``ada-semi``, ``compare`` of ``ada-compare`` (trained with the known anomalies),
+    and the ensembles reuse ``ada``'s generator and ``D_G``.
     """
     x_train, x_val = semi_split.x_train[:128], semi_split.x_val[:32]
     known = {"x_known": semi_split.x_known, "x_val_known": semi_split.x_val_known}
@@ -71,6 +74,11 @@ def fitted(semi_split):
     detectors["ada-synthetic"] = make_detector("ada-synthetic", **PARAMS["ada-synthetic"]).fit(
         x_train, x_val, self_supervised=detectors["ada"]
     )
+    detectors["ada-compare"] = make_detector("ada-compare", **PARAMS["ada-compare"]).fit(
+        x_train, x_val, self_supervised=detectors["ada"], **known
+    )
+    detectors["compare"] = detectors["ada-compare"].variant("compare")
+    detectors["compare"].fit_threshold(x_val)
     for name in available_detectors():
         if name not in detectors:
             uses_known = name == "cnn-regression"

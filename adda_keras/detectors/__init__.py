@@ -6,6 +6,10 @@
   semi-supervised) and AnoVAEGAN, scores of one trained VAEGAN;
 * :mod:`~adda_keras.detectors.synthetic` — ``ada-synthetic``: the ensemble
   with ``D_ano`` trained against self-made anomalies;
+* :mod:`~adda_keras.detectors.compare` — ``ada-compare`` (an extension of the
+  paper): a second discriminator that compares the image with its
+  reconstruction, trained against self-made foreign patches (and labelled
+  anomalies when given);
 * :mod:`~adda_keras.detectors.reconstruction` — AnoVAE and AnoGAN;
 * :mod:`~adda_keras.detectors.supervised` — the paper's CNN regression;
 * :mod:`~adda_keras.detectors.baselines` — classical detectors on raw pixels.
@@ -28,7 +32,7 @@ from adda_keras.detectors.base import (
 )
 
 # Importing the families registers their detectors by name.
-from adda_keras.detectors import ada, baselines, reconstruction, supervised, synthetic  # noqa: E402,F401  isort: skip
+from adda_keras.detectors import ada, baselines, compare, reconstruction, supervised, synthetic  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "DEFAULT_TARGET_FPR",

@@ -60,6 +60,7 @@ from adda_keras.data.folder import (
     load_image_files,
     read_image_files,
 )
+from adda_keras.data.foreign import make_foreign_patches
 from adda_keras.detectors import (
     DEFAULT_TARGET_FPR,
     THRESHOLD_STRATEGIES,
@@ -70,6 +71,8 @@ from adda_keras.detectors import (
     make_detector,
 )
 from adda_keras.detectors.ada import SEMI_SUPERVISED_METHODS
+from adda_keras.detectors.compare import COMPARE_METHODS
+from adda_keras.diagnostics import belief_aurocs, describe_belief_aurocs
 from adda_keras.experiments.common import check_output_dir
 from adda_keras.experiments.files import atomic_output, check_file_target, check_not_an_input, shared_files
 from adda_keras.experiments.map_files import map_at_size, overlay_picture, write_map
@@ -86,7 +89,9 @@ __all__ = [
     "MAX_EPOCHS",
     "NEGATIVE_SCORES",
     "NORMALISED_SCORE",
+    "LABELS_OPTIONAL_METHODS",
     "SUPERVISED_METHODS",
+    "TRAINS_ON_KNOWN",
     "CalibrateConfig",
     "CalibrateReport",
     "FitConfig",
@@ -106,6 +111,12 @@ __all__ = [
 
 #: methods that train on images of a known anomaly and so need ``known_anomaly_dir``
 SUPERVISED_METHODS = (*SEMI_SUPERVISED_METHODS, "cnn-regression")
+#: methods that train on known anomalies when a folder of them is given, and without them otherwise
+LABELS_OPTIONAL_METHODS = COMPARE_METHODS
+#: the methods that get the known anomalies to train on (all but a validation share)
+TRAINS_ON_KNOWN = (*SUPERVISED_METHODS, *LABELS_OPTIONAL_METHODS)
+#: seed offset of the held-out self-made anomalies that ``fit -v``'s belief report reads
+BELIEF_PATCH_SEED = 9002
 #: the columns of the score CSV (``map`` and ``overlay`` follow when those are written)
 CSV_COLUMNS = ("path", "score", "label", "threshold", "normalised_score")
 #: what the normalised score is, for the help and the summary
@@ -149,8 +160,9 @@ class FitConfig:
             of those. Validation images from a part, a day or a camera of
             their own give a threshold that holds on new images.
         known_anomaly_dir: images of a known anomaly. Methods in
-            :data:`SUPERVISED_METHODS` train on all but ``val_fraction`` of
-            them; the others never train on them: they only join the
+            :data:`SUPERVISED_METHODS` (which need them) and
+            :data:`LABELS_OPTIONAL_METHODS` (which use them when given)
+            train on all but ``val_fraction`` of them; the others never train on them: they only join the
             validation set, so that ``threshold="f1"`` or ``"recall"`` can be
             used, and ``ada`` chooses its β on them
             (:meth:`~adda_keras.detectors.ada.VAEGANDetector.choose_beta`).
@@ -164,6 +176,10 @@ class FitConfig:
         verbose: ``1`` (or more): one line per epoch on standard output; ``0``: none.
         log_file: the CSV of every metric per epoch (networks only); ``None``:
             beside ``out``, named after it (``model.keras`` -> ``model.log.csv``).
+        diagnose: measure what each discriminator of a VAEGAN-family
+            detector believes (:func:`adda_keras.diagnostics.belief_aurocs`
+            on the training, validation, known and held-out self-made
+            images) and report it (``adda-keras fit -v``).
     """
 
     normal_dir: str
@@ -182,6 +198,7 @@ class FitConfig:
     seed: int = 0
     verbose: int = 1
     log_file: str | None = None
+    diagnose: bool = False
 
     @property
     def log_path(self) -> Path:
@@ -203,6 +220,7 @@ class FitReport:
     out: str
     image_format: ImageFormat | None = None
     log_file: Path | None = None
+    beliefs: dict[str, dict[str, float]] | None = None
 
     @property
     def n_train(self) -> int:
@@ -254,6 +272,8 @@ class FitReport:
             timing += f"; every metric per epoch in {self.log_file}"
         lines.append(timing)
         lines += describe_beta_choice(self.detector)
+        if self.beliefs is not None:
+            lines += describe_belief_aurocs(self.beliefs)
         lines.append(f"threshold {self.detector.threshold_:.6g}: {describe_threshold(self.detector.threshold_info_)}")
         lines.append(f"model saved to {self.out}")
         return "\n".join(lines)
@@ -474,7 +494,7 @@ def fit_folder(config: FitConfig) -> FitReport:
     known_train = known_val = None
     if known_files is not None:
         known = load_image_files(known_files, size, color)
-        if config.method in SUPERVISED_METHODS:
+        if config.method in TRAINS_ON_KNOWN:
             if len(known) < 2:
                 raise ValueError(
                     f"the known-anomaly folder {config.known_anomaly_dir} holds {len(known)} image; "
@@ -498,7 +518,7 @@ def fit_folder(config: FitConfig) -> FitReport:
         x_train,
         x_val=x_val,
         x_known=known_train,
-        x_val_known=known_val if config.method in SUPERVISED_METHODS else None,
+        x_val_known=known_val if config.method in TRAINS_ON_KNOWN else None,
         verbose=0,
         **({"callbacks": callbacks} if keras_detector else {}),
     )
@@ -513,6 +533,10 @@ def fit_folder(config: FitConfig) -> FitReport:
             target_fpr=config.target_fpr,
             target_recall=config.target_recall,
         )
+    beliefs = None
+    if config.diagnose and _has_discriminator(detector):
+        made, _ = make_foreign_patches(x_val, config.seed + BELIEF_PATCH_SEED)
+        beliefs = belief_aurocs(detector, x_train, x_val, known_val, made)
     with atomic_output(config.out) as temporary:
         detector.save(temporary)
     return FitReport(
@@ -526,7 +550,13 @@ def fit_folder(config: FitConfig) -> FitReport:
         out=config.out,
         image_format=chosen,
         log_file=config.log_path if keras_detector else None,
+        beliefs=beliefs,
     )
+
+
+def _has_discriminator(detector: AnomalyDetector) -> bool:
+    """Whether ``detector`` is fitted with a VAEGAN discriminator to diagnose."""
+    return getattr(detector, "model_", None) is not None or getattr(detector, "model_g_", None) is not None
 
 
 # -- score -------------------------------------------------------------------------------------------------

@@ -200,7 +200,7 @@ def test_detectors_pickled_before_the_move_into_families_still_load(tiny_split, 
 
 
 def test_stored_scores_can_be_read_at_another_beta(trained_ada, tiny_split):
-    """The identity behind scripts/rescore_beta.py, on a real detector's own variants."""
+    """The identity behind studies/rescore_beta.py, on a real detector's own variants."""
     from adda_keras.scoring import rescale_beta
 
     x = tiny_split.x_test[:40]

@@ -56,7 +56,7 @@ _EPSILON = 1e-12
 #: The VAEGAN settings shared by every VAEGAN-based score (AnoVAEGAN and the
 #: ADA ablations are scores of one trained model, as in the paper), chosen on
 #: held-out validation data of normal digits 2, 5 and 7 by
-#: ``scripts/tune_attention.py`` (``results/attention_tuning.md``): spectral
+#: ``studies/tune_attention.py`` (``results/attention_tuning.md``): spectral
 #: normalisation keeps the discriminator from becoming certain that every
 #: reconstruction is fake, and its attention then sits on the digit.
 VAEGAN_DEFAULTS: dict[str, Any] = {

@@ -29,7 +29,7 @@ alone (``ada-cam-ano``) and both (``ada-semi``), on the validation normals,
 the labelled anomalies, self-made anomalies of the validation normals and
 the test images. From them, other βs, other combinations of the two
 discriminators and ``choose_beta`` on a few labelled anomalies are read
-without retraining (:mod:`adda_keras.experiments.semi_analysis`).
+without retraining (:mod:`studies.semi_analysis`).
 """
 
 from __future__ import annotations

@@ -45,6 +45,7 @@ from adda_keras.detectors.ada import BETA_GRID, BETA_SWITCH_SE, SCORE_DEFAULTS, 
 from adda_keras.evaluation import auroc
 from adda_keras.experiments.common import machine_info
 from adda_keras.experiments.semi_supervised import known_anomaly_of, make_semi_config
+from adda_keras.scoring import EPSILON, ada_score_from_terms
 
 #: weights of ``D_G``'s standardised score in the weighted sums (``D_ano``'s is one minus it)
 COMBINATION_WEIGHTS = (0.25, 0.5, 0.75)
@@ -78,14 +79,15 @@ def load_terms(units: Path, normal: int, seed: int) -> dict[str, np.ndarray]:
 
 def _score(terms: dict[str, np.ndarray], method: str, name: str, n_known: int, weight: float) -> np.ndarray:
     residual = terms[f"{method}-{name}-residual-n{n_known}"].astype(np.float64)
-    return residual - weight * terms[f"{method}-{name}-probability-n{n_known}"]
+    return ada_score_from_terms(residual, terms[f"{method}-{name}-probability-n{n_known}"], weight)
 
 
 def _d_ano_weight(terms: dict[str, np.ndarray], n_known: int) -> float:
     """The raw D weight of a ``D_ano``-only ADA score at the default β, its spread ratio measured as ``fit`` does."""
     residual = terms[f"ada-cam-ano-val-residual-n{n_known}"]
     probability = terms[f"ada-cam-ano-val-probability-n{n_known}"]
-    return SCORE_DEFAULTS["beta"] * float(np.std(residual)) / max(float(np.std(probability)), 1e-12)
+    # β times the spread ratio, multiplied before dividing as when the stored tables were written
+    return SCORE_DEFAULTS["beta"] * float(np.std(residual)) / max(float(np.std(probability)), EPSILON)
 
 
 def combination_scores(terms: dict[str, np.ndarray], n_known: int) -> dict[str, dict[str, np.ndarray]]:
@@ -97,7 +99,7 @@ def combination_scores(terms: dict[str, np.ndarray], n_known: int) -> dict[str, 
     }
     standard = {}
     for key, scores in single.items():  # standardised on the normal validation images
-        mean, std = float(np.mean(scores["val"])), max(float(np.std(scores["val"])), 1e-12)
+        mean, std = float(np.mean(scores["val"])), max(float(np.std(scores["val"])), EPSILON)
         standard[key] = {s: (v - mean) / std for s, v in scores.items()}
     paper_weight = float(terms[f"ada-semi-beta_raw-n{n_known}"])
     out = {

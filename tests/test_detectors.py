@@ -209,6 +209,22 @@ def test_stored_scores_can_be_read_at_another_beta(trained_ada, tiny_split):
     np.testing.assert_allclose(rescale_beta(ada, cam_only, trained_ada.beta, 0.5), expected, rtol=1e-4, atol=1e-5)
 
 
+def test_beta_search_scores_the_terms_with_the_detectors_own_formula(trained_ada, tiny_split) -> None:
+    """``decide_beta`` and ``_auroc_per_beta`` score the stored terms as ``score_samples`` scores the images."""
+    from adda_keras.scoring import ada_score_from_terms
+
+    images = tiny_split.x_test[:48]
+    parts = trained_ada.explain(images)
+    for beta in (0.0, 0.5, trained_ada.beta):
+        from_terms = ada_score_from_terms(
+            parts["weighted_residual"].astype(np.float64),
+            parts["normal_probability"].astype(np.float64),
+            beta * trained_ada.spread_ratio_,
+        )
+        scored = trained_ada.variant(beta=beta).score_samples(images)
+        np.testing.assert_allclose(from_terms, scored, rtol=1e-5, atol=1e-6)
+
+
 def test_choose_beta_keeps_the_best_validation_beta_of_the_detectors_own_score(trained_ada, tiny_split) -> None:
     detector = trained_ada.variant()  # a copy: the session fixture stays as it is
     x_val, anomalies = tiny_split.x_val[:64], tiny_split.x_test[tiny_split.y_test == 1][:40]

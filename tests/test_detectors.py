@@ -297,3 +297,26 @@ def test_choose_beta_refuses_what_it_cannot_do(trained_ada, tiny_split) -> None:
         trained_ada.variant().choose_beta(x_val, x_val, switch_se=-1)
     with pytest.raises(RuntimeError, match="not fitted"):
         make_detector("ada").choose_beta(x_val, x_val)
+
+
+def test_every_registered_detector_declares_its_capabilities() -> None:
+    """What the CLI and the experiments read instead of name lists: ``learning`` and ``beta_choosers``."""
+    from adda_keras.detectors import LEARNING_TYPES, detector_capabilities
+    from adda_keras.detectors.base import _REGISTRY
+
+    for name in available_detectors():
+        cls = _REGISTRY[name]
+        assert getattr(cls, "learning", None) in LEARNING_TYPES, f"{cls.__name__} ({name}) must declare learning"
+        assert set(cls.beta_choosers) <= set(cls.methods), f"{cls.__name__} chooses beta for a method it lacks"
+        assert detector_capabilities(name).method == name
+    learning = {name: detector_capabilities(name).learning for name in available_detectors()}
+    assert learning["ada"] == learning["ada-synthetic"] == learning["knn"] == "one-class"
+    assert learning["ada-semi"] == learning["ada-cam-ano"] == "semi-supervised"
+    assert learning["cnn-regression"] == "supervised"
+    choosers = {name for name in available_detectors() if detector_capabilities(name).chooses_beta}
+    assert "ada" in choosers and not choosers & {"anovaegan", "ada-cam-only", "ada-d-only", "ada-semi", "knn"}
+    needs_known = {name for name in available_detectors() if detector_capabilities(name).needs_known_anomaly}
+    assert {"ada-semi", "ada-cam-ano", "cnn-regression"} <= needs_known  # own_images.SUPERVISED_METHODS before
+    assert not needs_known & {"ada", "ada-synthetic", "anovaegan", "anovae", "anogan", "knn", "pca"}
+    with pytest.raises(ValueError, match="unknown detector"):
+        detector_capabilities("no-such-method")

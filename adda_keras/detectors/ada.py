@@ -483,6 +483,8 @@ class VAEGANDetector(_AttentionDetector):
     """
 
     methods = SELF_SUPERVISED_METHODS
+    learning = "one-class"
+    beta_choosers = ("ada",)  # the only score of the four with both terms
     _fitted_networks = ("model_",)
 
     def __init__(self, method: str = "ada", **params: Any) -> None:
@@ -564,8 +566,9 @@ class VAEGANDetector(_AttentionDetector):
             ``gain_se``, ``se`` per β, ``n_normal``, ``n_anomalies``,
             ``switch_se``, ``warnings``).
         """
-        if self.method != "ada":
-            raise ValueError(f"choose_beta applies to the 'ada' score; {self.method!r} has no D term to weight")
+        if self.method not in self.beta_choosers:
+            scores = " or ".join(repr(m) for m in self.beta_choosers)
+            raise ValueError(f"choose_beta applies to the {scores} score; {self.method!r} has no D term to weight")
         if isinstance(grid, (str, bytes)) or not isinstance(grid, Iterable):
             raise ValueError(f"grid must be a sequence of numbers >= 0, e.g. (0, 0.5, 2); got {grid!r}")
         grid = list(grid)
@@ -735,6 +738,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
     """
 
     methods = SEMI_SUPERVISED_METHODS
+    learning = "semi-supervised"  # D_ano trains on the known anomaly; β is chosen at fit, from x_val_known
     _fitted_networks = ("model_g_", "discriminator_ano_")
 
     def __init__(self, method: str = "ada-semi", beta_switch_se: float = BETA_SWITCH_SE, **params: Any) -> None:

@@ -69,6 +69,7 @@ class SyntheticADADetector(SemiSupervisedADADetector):
     """
 
     methods = ("ada-synthetic",)
+    learning = "one-class"  # D_ano trains on self-made anomalies: no labelled images
 
     def __init__(
         self,

@@ -52,6 +52,7 @@ from adda_keras.detectors.ada import VAEGANDetector
 from adda_keras.evaluation import auroc, pixel_auroc
 from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.experiments.real_images import PRESETS, photo_digit_images, texture_images
+from adda_keras.experiments.units import write_unit
 from adda_keras.localisation import PatchKNN, smooth_maps
 
 logger = logging.getLogger(__name__)
@@ -246,9 +247,7 @@ def run_remedies(
         )
         for variant, record in records:  # stored as each variant ends, so a stopped run loses one at most
             stored = {"benchmark": benchmark, "subject": subject, "seed": seed, "preset": preset, **record}
-            temporary = path_of(variant).with_suffix(".tmp")
-            temporary.write_text(json.dumps(stored, indent=1))
-            temporary.replace(path_of(variant))
+            write_unit(path_of(variant), stored)
         write_remedies_table(folder)
     return folder / "table.md"
 

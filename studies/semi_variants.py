@@ -46,6 +46,7 @@ from adda_keras.evaluation import auroc
 from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.experiments.reproduce import PRESETS
 from adda_keras.experiments.semi_supervised import VAL_MADE_SEED, noisy_semi_split
+from adda_keras.experiments.units import write_unit
 
 logger = logging.getLogger(__name__)
 
@@ -127,9 +128,7 @@ def run_variants(
                 "settings": {"epochs": epochs, **D_ANO_VARIANTS[variant]},
                 "machine": machine_info(),
             }
-            temporary = paths[variant].with_suffix(".tmp")
-            temporary.write_text(json.dumps(record, indent=1))
-            temporary.replace(paths[variant])
+            write_unit(paths[variant], record)
             records.append(record)
             logger.info("normal %d, %s: %s", normal, variant, record["validation"])
     return records

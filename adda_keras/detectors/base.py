@@ -330,7 +330,14 @@ class AnomalyDetector(abc.ABC):
         return self.fit_threshold(x_val)
 
     def score_samples(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        """One anomaly score per image, ``(N,)``; higher = more anomalous."""
+        """One anomaly score per image, ``(N,)``: **higher = more anomalous**.
+
+        This is the opposite sign of scikit-learn's ``score_samples`` (where
+        IsolationForest and OneClassSVM return higher = more *normal*): a
+        score from here can be given to ``roc_auc_score(y, scores)`` with
+        anomalies labelled 1 as it is; negate it to compare with a
+        scikit-learn detector's ``score_samples``.
+        """
         return self.predict(images, batch_size).scores
 
     def anomaly_map(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:

@@ -90,8 +90,8 @@ reproduce-quick: $(STAMP)
 	$(PY) -m adda_keras reproduce --table 1 --preset quick --noise-strength 2 --methods $(VAEGAN_METHODS) knn
 	$(PY) -m adda_keras reproduce --table 1 --preset quick --noise-seed 7 --methods $(VAEGAN_METHODS) knn
 	$(PY) -m adda_keras reproduce --table 3 --preset quick
-	$(PY) scripts/summarise_results.py --preset quick --readme README.md
-	$(PY) scripts/rescore_beta.py --beta 0.2 --preset quick
+	$(PY) -m studies.summarise_results --preset quick --readme README.md
+	$(PY) -m studies.rescore_beta --beta 0.2 --preset quick
 	$(PY) -m adda_keras localise --benchmark digits --preset quick
 	$(PY) -m adda_keras localise --benchmark textures --preset quick
 

@@ -6,7 +6,9 @@ method: :mod:`~adda_keras.data` -> :mod:`~adda_keras.models` ->
 :mod:`~adda_keras.attention` -> :mod:`~adda_keras.scoring` ->
 :mod:`~adda_keras.detectors` (one family a module) -> :mod:`~adda_keras.evaluation`
 and :mod:`~adda_keras.localisation` -> :mod:`~adda_keras.experiments` (what the
-command line runs).
+command line runs). Project maintenance lives in ``scripts/`` and one-off
+studies (which chose a default or write a results page) in the top-level
+``studies/`` package, outside this one: nothing here imports them.
 
 The detector API is imported on first use (``adda_keras.make_detector``
 imports :mod:`adda_keras.detectors`, which registers every detector and

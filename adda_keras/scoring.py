@@ -6,7 +6,14 @@ reused by every detector:
 
 * :func:`pixel_residual_score` — AnoVAE / AnoVAEGAN: ``mean (x - x̂)²``.
 * :func:`attention_weighted_residual` — ``||c ⊙ (x - x̂)||² / ||c||²``.
-* :func:`ada_score` — ADA: the weighted residual ``- β · D(x)``.
+* :func:`ada_score_from_terms` — ADA on its two terms: ``weighted residual - β · D(x)``.
+  This is the one place the ADA formula is written: :func:`ada_score`, the
+  detectors' scores, the choice of β (:func:`~adda_keras.detectors.ada.decide_beta`)
+  and the studies that re-read stored score terms all call it, so a change
+  here changes every one of them together.
+* :func:`ada_score` — ADA from images, reconstructions, attention and ``D(x)``.
+* :func:`weighted_residual_map` — the per-pixel map whose mean is the attention term.
+* :func:`spread_ratio` — ``std(attention term) / std(D(x))``, the unit of β.
 * :func:`rescale_beta` — the ADA score at another β, from its scores at one
   β and at β = 0 ("CAM only") of the same model.
 
@@ -25,7 +32,8 @@ import tensorflow as tf
 
 TensorLike = tf.Tensor | np.ndarray
 
-_EPSILON = 1e-12
+#: the one guard against division by zero of the score formulas (a weight sum, a spread)
+EPSILON = 1e-12
 
 
 def squared_residual(images: TensorLike, reconstructions: TensorLike) -> tf.Tensor:
@@ -49,8 +57,46 @@ def attention_weighted_residual(images: TensorLike, reconstructions: TensorLike,
     residual = squared_residual(images, reconstructions)
     weights = tf.square(tf.convert_to_tensor(attention, tf.float32))
     total = tf.reduce_sum(weights, axis=(1, 2))
-    weighted = tf.reduce_sum(weights * residual, axis=(1, 2)) / tf.maximum(total, _EPSILON)
-    return tf.where(total > _EPSILON, weighted, tf.reduce_mean(residual, axis=(1, 2)))
+    weighted = tf.reduce_sum(weights * residual, axis=(1, 2)) / tf.maximum(total, EPSILON)
+    return tf.where(total > EPSILON, weighted, tf.reduce_mean(residual, axis=(1, 2)))
+
+
+def ada_score_from_terms(
+    weighted_residual: TensorLike, normal_probability: TensorLike, beta_effective: float
+) -> TensorLike:
+    """ADA score on its two terms: ``weighted_residual - beta_effective · normal_probability``.
+
+    ``weighted_residual`` is ``||c ⊙ (x - x̂)||² / ||c||²`` and
+    ``normal_probability`` is ``D(x)`` (or ``D_G(x) + D_ano(x)``), one value
+    per image; ``beta_effective`` is the raw weight of the D term (β in
+    spread units times :func:`spread_ratio`). Works on tensors and on arrays
+    alike and converts neither, so that each caller keeps its precision
+    (float32 in the detectors' scoring pass, float64 for stored terms).
+    """
+    return weighted_residual - beta_effective * normal_probability
+
+
+def spread_ratio(weighted_residual: np.ndarray, normal_probability: np.ndarray) -> float:
+    """``std(weighted residual) / std(D(x))`` on normal images: β is a weight in these units.
+
+    The denominator is floored at :data:`EPSILON` (a constant ``D(x)`` gives
+    a very large ratio, not a division by zero).
+    """
+    spread_attention = float(np.std(weighted_residual))
+    spread_d = float(np.std(normal_probability))
+    return spread_attention / max(spread_d, EPSILON)
+
+
+def weighted_residual_map(images: TensorLike, reconstructions: TensorLike, attention: TensorLike) -> tf.Tensor:
+    """Per-pixel ``c² (x - x̂)² / mean(c²)``, shape ``(N, H, W)``: its mean is the attention term of the score.
+
+    An all-zero map gives the plain squared residual (uniform attention), as
+    :func:`attention_weighted_residual` does.
+    """
+    residual = squared_residual(images, reconstructions)
+    weights = tf.square(attention)
+    mean_weight = tf.reduce_mean(weights, axis=(1, 2), keepdims=True)
+    return tf.where(mean_weight > EPSILON, weights * residual / tf.maximum(mean_weight, EPSILON), residual)
 
 
 def ada_score(
@@ -67,7 +113,9 @@ def ada_score(
     paper's "CAM only" ablation.
     """
     probability = tf.reshape(tf.convert_to_tensor(normal_probability, tf.float32), (-1,))
-    return attention_weighted_residual(images, reconstructions, attention) - float(beta) * probability
+    return ada_score_from_terms(
+        attention_weighted_residual(images, reconstructions, attention), probability, float(beta)
+    )
 
 
 def rescale_beta(ada_scores: np.ndarray, cam_only_scores: np.ndarray, beta_from: float, beta_to: float) -> np.ndarray:

@@ -379,7 +379,7 @@ if ten is not None:
     fig.tight_layout()
 
 # %% [markdown]
-# The same units, read without retraining (`python scripts/analyse_semi_table.py`): other ways of combining the two
+# The same units, read without retraining (`python -m studies.semi_analysis`): other ways of combining the two
 # discriminators, judged on validation images only, and what choosing β on a few labelled anomalies does to the test
 # AUROC.
 
@@ -389,7 +389,7 @@ for name in ("combinations.md", "few_anomalies.md"):
     if path.exists():
         display(Markdown(path.read_text()))
     else:
-        print(f"{path} is missing: run `python scripts/analyse_semi_table.py`.")
+        print(f"{path} is missing: run `python -m studies.semi_analysis`.")
 
 # %% [markdown]
 # ## What it costs to run

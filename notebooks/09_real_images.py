@@ -244,7 +244,7 @@ for name in ("photo-digits", "textures"):
 
 # %% [markdown]
 # **Reading the tables** (the figures quoted here are in `results/real_images/quick/targets.md`, which
-# `scripts/summarise_real_images.py` writes from the committed units). Over real photographs, the second
+# `studies/summarise_real_images.py` writes from the committed units). Over real photographs, the second
 # discriminator helps: `ada-synthetic` is ahead of ADA on most digits and of every other detector on the mean, chosen
 # on validation photographs, but by a few hundredths, not by the margins the issue asked for. On real textures no
 # variant of ADA is good: image AUROC is near 0.7 on the textures that choices may see, `ada-synthetic` falls below
@@ -253,7 +253,7 @@ for name in ("photo-digits", "textures"):
 # detector; for objects in clutter, `ada-synthetic`.
 #
 # **Which self-made anomalies.** The tables were made with all five kinds. Compared afterwards on the *validation*
-# images of four units (`scripts/compare_real_remedies.py`, `results/real_images/remedies/table.md`), the patch-like
+# images of four units (`studies/real_remedies.py`, `results/real_images/remedies/table.md`), the patch-like
 # kinds alone (cutpaste, scar, blend) beat all five on every unit (digit 2 over photographs 0.923 against 0.878, brick
 # 0.819 against 0.373): with blur among them, `D_ano` learns that blur is anomalous, and every VAEGAN reconstruction
 # is a little blurred. So `ada-synthetic` now makes the patch-like kinds by default (`PATCH_KINDS`); the benchmark

@@ -200,13 +200,29 @@ def test_detectors_pickled_before_the_move_into_families_still_load(tiny_split, 
 
 
 def test_stored_scores_can_be_read_at_another_beta(trained_ada, tiny_split):
-    """The identity behind scripts/rescore_beta.py, on a real detector's own variants."""
+    """The identity behind studies/rescore_beta.py, on a real detector's own variants."""
     from adda_keras.scoring import rescale_beta
 
     x = tiny_split.x_test[:40]
     ada, cam_only = trained_ada.score_samples(x), trained_ada.variant("ada-cam-only").score_samples(x)
     expected = trained_ada.variant(beta=0.5).score_samples(x)
     np.testing.assert_allclose(rescale_beta(ada, cam_only, trained_ada.beta, 0.5), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_beta_search_scores_the_terms_with_the_detectors_own_formula(trained_ada, tiny_split) -> None:
+    """``decide_beta`` and ``_auroc_per_beta`` score the stored terms as ``score_samples`` scores the images."""
+    from adda_keras.scoring import ada_score_from_terms
+
+    images = tiny_split.x_test[:48]
+    parts = trained_ada.explain(images)
+    for beta in (0.0, 0.5, trained_ada.beta):
+        from_terms = ada_score_from_terms(
+            parts["weighted_residual"].astype(np.float64),
+            parts["normal_probability"].astype(np.float64),
+            beta * trained_ada.spread_ratio_,
+        )
+        scored = trained_ada.variant(beta=beta).score_samples(images)
+        np.testing.assert_allclose(from_terms, scored, rtol=1e-5, atol=1e-6)
 
 
 def test_choose_beta_keeps_the_best_validation_beta_of_the_detectors_own_score(trained_ada, tiny_split) -> None:
@@ -281,3 +297,29 @@ def test_choose_beta_refuses_what_it_cannot_do(trained_ada, tiny_split) -> None:
         trained_ada.variant().choose_beta(x_val, x_val, switch_se=-1)
     with pytest.raises(RuntimeError, match="not fitted"):
         make_detector("ada").choose_beta(x_val, x_val)
+
+
+def test_every_registered_detector_declares_its_capabilities() -> None:
+    """What the CLI and the experiments read instead of name lists: ``learning`` and ``beta_choosers``."""
+    from adda_keras.detectors import LEARNING_TYPES, detector_capabilities
+    from adda_keras.detectors.base import _REGISTRY
+
+    for name in available_detectors():
+        cls = _REGISTRY[name]
+        assert getattr(cls, "learning", None) in LEARNING_TYPES, f"{cls.__name__} ({name}) must declare learning"
+        assert set(cls.beta_choosers) <= set(cls.methods), f"{cls.__name__} chooses beta for a method it lacks"
+        assert detector_capabilities(name).method == name
+    learning = {name: detector_capabilities(name).learning for name in available_detectors()}
+    assert learning["ada"] == learning["ada-synthetic"] == learning["knn"] == "one-class"
+    assert learning["ada-semi"] == learning["ada-cam-ano"] == "semi-supervised"
+    assert learning["cnn-regression"] == "supervised"
+    choosers = {name for name in available_detectors() if detector_capabilities(name).chooses_beta}
+    assert "ada" in choosers and not choosers & {"anovaegan", "ada-cam-only", "ada-d-only", "ada-semi", "knn"}
+    needs_known = {name for name in available_detectors() if detector_capabilities(name).needs_known_anomaly}
+    assert {"ada-semi", "ada-cam-ano", "cnn-regression"} <= needs_known  # own_images.SUPERVISED_METHODS before
+    assert not needs_known & {"ada", "ada-synthetic", "anovaegan", "anovae", "anogan", "knn", "pca"}
+    optional = {name for name in available_detectors() if detector_capabilities(name).known_anomalies_optional}
+    assert optional == {"ada-compare", "compare"} and not optional & needs_known  # trains with or without them
+    assert all(detector_capabilities(name).trains_on_known for name in optional)
+    with pytest.raises(ValueError, match="unknown detector"):
+        detector_capabilities("no-such-method")

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "adda_keras"
 
 
@@ -84,3 +86,41 @@ def test_every_module_opens_with_a_docstring() -> None:
         name for name, path in MODULES.items() if not ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     ]
     assert not missing, missing
+
+
+ROOT = PACKAGE.parent
+
+
+def test_the_library_never_imports_the_studies() -> None:
+    """``studies/`` sits on top of the library: no module of ``adda_keras`` may import it."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            offenders += [f"{path.relative_to(ROOT)} imports {n}" for n in names if n.split(".")[0] == "studies"]
+    assert not offenders, offenders
+
+
+def test_the_wheel_finds_the_library_and_no_study() -> None:
+    """Package discovery (pyproject's ``[tool.setuptools.packages.find]``) takes ``adda_keras`` only."""
+    tomllib = pytest.importorskip("tomllib")
+    from setuptools import find_packages
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = find_packages(str(ROOT), include=find.get("include", ("*",)), exclude=find.get("exclude", ()))
+    assert "adda_keras" in packages and "adda_keras.experiments" in packages
+    assert not [p for p in packages if p.split(".")[0] in ("studies", "scripts", "tests")], packages
+
+
+def test_every_study_runs_itself() -> None:
+    """Each study is one module with a ``main`` run by ``python -m studies.<name>``."""
+    studies = sorted(p for p in (ROOT / "studies").glob("*.py") if p.name != "__init__.py")
+    assert studies
+    for path in studies:
+        text = path.read_text(encoding="utf-8")
+        assert "def main(" in text and 'if __name__ == "__main__":' in text, path.name
+        assert f"python -m studies.{path.stem}" in text, f"{path.name}'s docstring does not say how it runs"

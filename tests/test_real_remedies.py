@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import adda_keras.experiments.real_remedies as remedies
+import studies.real_remedies as remedies
 from adda_keras.experiments.real_images import make_real_config, photo_digit_images
 
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from adda_keras.scoring import ada_score, attention_weighted_residual, pixel_residual_score, rescale_beta
+from adda_keras.scoring import (
+    EPSILON,
+    ada_score,
+    ada_score_from_terms,
+    attention_weighted_residual,
+    pixel_residual_score,
+    rescale_beta,
+    spread_ratio,
+    weighted_residual_map,
+)
 
 unit = st.floats(0.0, 1.0, allow_nan=False, width=32)
 
@@ -97,3 +107,49 @@ def test_rescale_beta_refuses_what_it_cannot_undo():
         rescale_beta(np.zeros(3), np.zeros(3), 0.0, 0.5)
     with pytest.raises(ValueError, match="one shape"):
         rescale_beta(np.zeros(3), np.zeros(4), 0.2, 0.5)
+
+
+# -- one formula: every caller's former expression, bit for bit -----------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(batches(), st.floats(0.0, 50.0), st.floats(0.0, 5.0))
+def test_the_one_formula_gives_every_former_expression_bit_for_bit(batch, ratio, beta):
+    """``ada_score_from_terms`` on the precisions its callers used before it existed (issue 25, item 2)."""
+    x, x_hat, c, d, _ = batch
+    rng = np.random.default_rng(len(x))
+    residual32 = rng.random(len(x), dtype=np.float32)
+    probability32 = rng.random(len(x), dtype=np.float32)
+    residual64, probability64 = residual32.astype(np.float64), probability32.astype(np.float64)
+    # the detectors' score (scoring.ada_score), in float32 tensors
+    probability = tf.reshape(tf.convert_to_tensor(d, tf.float32), (-1,))
+    former = attention_weighted_residual(x, x_hat, c) - float(beta) * probability
+    assert np.array_equal(ada_score(x, x_hat, c, d, beta).numpy(), former.numpy())
+    # decide_beta, on float64 terms
+    assert np.array_equal(
+        ada_score_from_terms(residual64, probability64, beta * ratio), residual64 - beta * ratio * probability64
+    )
+    # _auroc_per_beta, on the float32 terms of one scoring pass
+    assert np.array_equal(
+        ada_score_from_terms(residual32, probability32, beta * ratio), residual32 - beta * ratio * probability32
+    )
+    # the stored-units study (float64 residual, float32 probability as stored)
+    assert np.array_equal(ada_score_from_terms(residual64, probability32, ratio), residual64 - ratio * probability32)
+
+
+@settings(max_examples=30, deadline=None)
+@given(batches())
+def test_the_weighted_residual_map_averages_to_the_attention_term(batch):
+    x, x_hat, c, _, _ = batch
+    per_pixel = weighted_residual_map(x, x_hat, c).numpy()
+    np.testing.assert_allclose(
+        per_pixel.mean((1, 2)), attention_weighted_residual(x, x_hat, c).numpy(), rtol=1e-4, atol=1e-6
+    )
+
+
+def test_the_map_keeps_its_old_import_and_the_spread_ratio_its_floor():
+    from adda_keras.detectors import ada
+
+    assert ada.weighted_residual_map is weighted_residual_map
+    assert spread_ratio(np.array([0.0, 1.0]), np.zeros(2)) == 0.5 / EPSILON
+    assert spread_ratio(np.array([0.0, 2.0]), np.array([0.0, 1.0])) == 2.0

@@ -12,7 +12,6 @@ from adda_keras.cli import main
 from adda_keras.data.protocol import AnomalySplit
 from adda_keras.detectors import make_detector
 from adda_keras.experiments.common import fill_added_parameters
-from adda_keras.experiments.semi_analysis import COMBINATIONS, combination_rows, few_anomaly_rows, load_terms
 from adda_keras.experiments.semi_supervised import (
     METHODS,
     PART_METHODS,
@@ -26,6 +25,7 @@ from adda_keras.experiments.semi_supervised import (
     unit_fingerprint,
     write_finished,
 )
+from studies.semi_analysis import COMBINATIONS, combination_rows, few_anomaly_rows, load_terms
 
 
 def test_the_known_anomaly_rule_gives_each_digit_another_digit() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from adda_keras.experiments import semi_variants
-from adda_keras.experiments.semi_variants import run_variants, variants_markdown
+from studies import semi_variants
+from studies.semi_variants import run_variants, variants_markdown
 
 
 def test_variants_train_on_validation_only_and_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

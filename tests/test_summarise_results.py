@@ -1,11 +1,10 @@
-"""``scripts/summarise_results.py`` writes a readable headline from the reproduced tables' ``runs.csv``."""
+"""``studies/summarise_results.py`` writes a readable headline from the reproduced tables' ``runs.csv``."""
 
 from __future__ import annotations
 
 import csv
-import importlib.util
+import importlib
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -16,11 +15,8 @@ CLASSICAL = ("isolation-forest", "ocsvm", "pca", "knn")
 
 
 def _load_script(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """A study of ``studies/`` by its module name."""
+    return importlib.import_module(f"studies.{name}")
 
 
 summarise = _load_script("summarise_results")

@@ -15,7 +15,7 @@ AUROC rose with noise strength when the halo was 2 px wide).
 Recipe at ``strength=1.0`` for 28x28 images (the defaults of
 :class:`BackgroundNoise`), drawn independently for every image. It was
 calibrated with baselines only (PCA reconstruction error and k-nearest
-neighbours on pixels, ``scripts/calibrate_noise.py``) so that the noise clearly
+neighbours on pixels, ``studies/calibrate_noise.py``) so that the noise clearly
 hurts pixel-wise detectors while the digit stays easy to read:
 
 - strokes: 6 straight line segments; centre uniform over the image, direction

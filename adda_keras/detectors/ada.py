@@ -46,17 +46,24 @@ from adda_keras.detectors.base import KerasDetector, register_detector
 from adda_keras.evaluation import auroc
 from adda_keras.models.networks import UPSAMPLING_MODES
 from adda_keras.models.vaegan import VAEGAN
-from adda_keras.scoring import ada_score, attention_weighted_residual, squared_residual
+from adda_keras.scoring import (
+    EPSILON,
+    ada_score,
+    ada_score_from_terms,
+    attention_weighted_residual,
+    spread_ratio,
+    squared_residual,
+    weighted_residual_map,
+)
 from adda_keras.training import resolve_strategy
 from adda_keras.validation import check_number
 
 logger = logging.getLogger(__name__)
 
-_EPSILON = 1e-12
 #: The VAEGAN settings shared by every VAEGAN-based score (AnoVAEGAN and the
 #: ADA ablations are scores of one trained model, as in the paper), chosen on
 #: held-out validation data of normal digits 2, 5 and 7 by
-#: ``scripts/tune_attention.py`` (``results/attention_tuning.md``): spectral
+#: ``studies/tune_attention.py`` (``results/attention_tuning.md``): spectral
 #: normalisation keeps the discriminator from becoming certain that every
 #: reconstruction is fake, and its attention then sits on the digit.
 VAEGAN_DEFAULTS: dict[str, Any] = {
@@ -151,14 +158,6 @@ def compile_vaegan_parts(
         }
 
     return parts
-
-
-def weighted_residual_map(images: tf.Tensor, reconstructions: tf.Tensor, attention: tf.Tensor) -> tf.Tensor:
-    """Per-pixel ``c² (x - x̂)² / mean(c²)``: its mean is the attention term of the score."""
-    residual = squared_residual(images, reconstructions)
-    weights = tf.square(attention)
-    mean_weight = tf.reduce_mean(weights, axis=(1, 2), keepdims=True)
-    return tf.where(mean_weight > _EPSILON, weights * residual / tf.maximum(mean_weight, _EPSILON), residual)
 
 
 def check_vaegan_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -382,16 +381,16 @@ class _AttentionDetector(KerasDetector):
         parts = self._batched_parts(x_reference)
         spread_attention = float(np.std(parts["weighted_residual"]))
         spread_d = float(np.std(parts["normal_probability"]))
-        if spread_attention <= _EPSILON or spread_d <= _EPSILON:
+        if spread_attention <= EPSILON or spread_d <= EPSILON:
             logger.warning(
                 "beta's spread ratio is degenerate on %d reference image(s) (std of the attention term %.3g, "
                 "of D(x) %.3g): the D term of the score gets %s weight",
                 len(x_reference),
                 spread_attention,
                 spread_d,
-                "no" if spread_attention <= _EPSILON else "an overwhelming",
+                "no" if spread_attention <= EPSILON else "an overwhelming",
             )
-        return spread_attention / max(spread_d, _EPSILON)
+        return spread_ratio(parts["weighted_residual"], parts["normal_probability"])
 
     def _auroc_per_beta(
         self, x_normal: np.ndarray, x_anomalous: np.ndarray, grid: Sequence[float]
@@ -400,7 +399,10 @@ class _AttentionDetector(KerasDetector):
         labels = np.r_[np.zeros(len(x_normal)), np.ones(len(x_anomalous))]
         parts = self._batched_parts(np.concatenate([x_normal, x_anomalous]))
         return {
-            float(b): auroc(labels, parts["weighted_residual"] - b * self.spread_ratio_ * parts["normal_probability"])
+            float(b): auroc(
+                labels,
+                ada_score_from_terms(parts["weighted_residual"], parts["normal_probability"], b * self.spread_ratio_),
+            )
             for b in grid
         }
 
@@ -481,6 +483,8 @@ class VAEGANDetector(_AttentionDetector):
     """
 
     methods = SELF_SUPERVISED_METHODS
+    learning = "one-class"
+    beta_choosers = ("ada",)  # the only score of the four with both terms
     _fitted_networks = ("model_",)
 
     def __init__(self, method: str = "ada", **params: Any) -> None:
@@ -562,8 +566,9 @@ class VAEGANDetector(_AttentionDetector):
             ``gain_se``, ``se`` per β, ``n_normal``, ``n_anomalies``,
             ``switch_se``, ``warnings``).
         """
-        if self.method != "ada":
-            raise ValueError(f"choose_beta applies to the 'ada' score; {self.method!r} has no D term to weight")
+        if self.method not in self.beta_choosers:
+            scores = " or ".join(repr(m) for m in self.beta_choosers)
+            raise ValueError(f"choose_beta applies to the {scores} score; {self.method!r} has no D term to weight")
         if isinstance(grid, (str, bytes)) or not isinstance(grid, Iterable):
             raise ValueError(f"grid must be a sequence of numbers >= 0, e.g. (0, 0.5, 2); got {grid!r}")
         grid = list(grid)
@@ -638,7 +643,7 @@ def decide_beta(
     n_anomalies = len(residual) - n_normal
     candidates = sorted({float(b) for b in grid} | {float(current)})
     labels = np.r_[np.zeros(n_normal), np.ones(n_anomalies)]
-    scores = {b: residual - b * spread_ratio * probability for b in candidates}
+    scores = {b: ada_score_from_terms(residual, probability, b * spread_ratio) for b in candidates}
     validation = {b: auroc(labels, scores[b]) for b in candidates}
     resampled = _bootstrap_aurocs(scores, n_normal, BETA_BOOTSTRAPS, seed)
     best = max(candidates, key=validation.get)  # the first, i.e. smallest, of equals
@@ -733,6 +738,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
     """
 
     methods = SEMI_SUPERVISED_METHODS
+    learning = "semi-supervised"  # D_ano trains on the known anomaly; β is chosen at fit, from x_val_known
     _fitted_networks = ("model_g_", "discriminator_ano_")
 
     def __init__(self, method: str = "ada-semi", beta_switch_se: float = BETA_SWITCH_SE, **params: Any) -> None:

@@ -55,6 +55,10 @@ logger = logging.getLogger(__name__)
 
 _REGISTRY: dict[str, type[AnomalyDetector]] = {}
 
+#: what a detector learns from (its class's ``learning``): normal images only ("one-class"); normal images and
+#: labelled images of a known anomaly, while still scoring unknown ones ("semi-supervised"); or a classifier of
+#: normal against the known anomaly ("supervised"). The last two need known-anomaly images to fit.
+LEARNING_TYPES = ("one-class", "semi-supervised", "supervised")
 #: how :meth:`AnomalyDetector.fit_threshold` chooses the threshold
 THRESHOLD_STRATEGIES = ("fpr", "f1", "recall")
 #: the false-positive rate on normal validation images at which ``fit`` sets the threshold
@@ -85,6 +89,37 @@ class AnomalyResult:
     threshold: float | None = None
 
 
+@dataclass(frozen=True)
+class DetectorCapabilities:
+    """What a registered method can do, read from its class (:func:`detector_capabilities`).
+
+    Attributes:
+        method: the registered name.
+        learning: one of :data:`LEARNING_TYPES`.
+        chooses_beta: whether ``choose_beta`` sets the method's β from labelled
+            validation anomalies after ``fit`` (``fit --known-anomaly``,
+            ``calibrate --beta-from-known``).
+        known_anomalies_optional: whether a method that learns from known
+            anomalies also trains without them (its class's
+            ``known_anomalies_optional``; ``ada-compare``).
+    """
+
+    method: str
+    learning: str
+    chooses_beta: bool
+    known_anomalies_optional: bool = False
+
+    @property
+    def trains_on_known(self) -> bool:
+        """Whether ``fit`` trains on images of a known anomaly when it is given them."""
+        return self.learning != "one-class"
+
+    @property
+    def needs_known_anomaly(self) -> bool:
+        """Whether ``fit`` needs images of a known anomaly (it trains on them and cannot do without)."""
+        return self.trains_on_known and not self.known_anomalies_optional
+
+
 def register_detector(*names: str) -> Callable[[type[AnomalyDetector]], type[AnomalyDetector]]:
     """Class decorator: make a detector available to :func:`make_detector` under ``names``."""
 
@@ -103,6 +138,24 @@ def available_detectors() -> list[str]:
     return list(_REGISTRY)
 
 
+def detector_capabilities(name: str) -> DetectorCapabilities:
+    """The capabilities that the class registered as ``name`` declares (``learning``, ``beta_choosers``).
+
+    The command line and the experiments read these instead of lists of
+    names, so a new detector declares them once, on its class
+    (``tests/test_detectors.py`` checks that every registered one does).
+    """
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown detector {name!r}; available: {', '.join(available_detectors())}")
+    cls = _REGISTRY[name]
+    learning = getattr(cls, "learning", None)
+    if learning not in LEARNING_TYPES:
+        raise TypeError(f"{cls.__name__} (method {name!r}) must declare learning, one of {LEARNING_TYPES}")
+    return DetectorCapabilities(
+        name, learning, name in cls.beta_choosers, bool(getattr(cls, "known_anomalies_optional", False))
+    )
+
+
 def make_detector(name: str, **params: Any) -> AnomalyDetector:
     """Create the detector registered as ``name`` with constructor ``params``."""
     if name not in _REGISTRY:
@@ -116,10 +169,18 @@ class AnomalyDetector(abc.ABC):
     Subclasses implement :meth:`fit`, which ends with
     ``return self._threshold_after_fit(x_val)``, and ``_predict`` (scores
     and maps; Keras models through :class:`KerasDetector`), and list their
-    constructor parameters in :meth:`get_params`.
+    constructor parameters in :meth:`get_params`. Each registered class
+    declares its capabilities as class attributes: ``learning`` (one of
+    :data:`LEARNING_TYPES`) and ``beta_choosers`` (see
+    :func:`detector_capabilities`).
     """
 
+    #: the names this class is registered under (:func:`register_detector`)
     methods: ClassVar[tuple[str, ...]] = ()
+    #: what the class learns from, one of :data:`LEARNING_TYPES`; every registered class declares it
+    learning: ClassVar[str]
+    #: those of ``methods`` whose β ``choose_beta`` may set from labelled validation anomalies after ``fit``
+    beta_choosers: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, method: str) -> None:
         if method not in self.methods:
@@ -280,7 +341,14 @@ class AnomalyDetector(abc.ABC):
         return self.fit_threshold(x_val)
 
     def score_samples(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        """One anomaly score per image, ``(N,)``; higher = more anomalous."""
+        """One anomaly score per image, ``(N,)``: **higher = more anomalous**.
+
+        This is the opposite sign of scikit-learn's ``score_samples`` (where
+        IsolationForest and OneClassSVM return higher = more *normal*): a
+        score from here can be given to ``roc_auc_score(y, scores)`` with
+        anomalies labelled 1 as it is; negate it to compare with a
+        scikit-learn detector's ``score_samples``.
+        """
         return self.predict(images, batch_size).scores
 
     def anomaly_map(self, images: np.ndarray, batch_size: int = 512) -> np.ndarray:

@@ -49,6 +49,7 @@ class PixelDetector(AnomalyDetector):
     """
 
     methods = CLASSICAL_METHODS
+    learning = "one-class"
 
     def __init__(
         self,

@@ -95,6 +95,8 @@ class CompareADADetector(_AttentionDetector):
     """
 
     methods = COMPARE_METHODS
+    learning = "semi-supervised"  # the comparator trains on known anomalies when given them, and without them
+    known_anomalies_optional = True
     _fitted_networks = ("model_g_", "comparator_")
 
     def __init__(

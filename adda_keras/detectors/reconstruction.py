@@ -56,6 +56,7 @@ class AnoVAEDetector(_OneClassKerasDetector):
     """
 
     methods = ("anovae",)
+    learning = "one-class"
 
     def __init__(self, method: str = "anovae", kl_weight: float = 1.0, **params: Any) -> None:
         super().__init__(method, **params)
@@ -121,6 +122,7 @@ class AnoGANDetector(_OneClassKerasDetector):
     """
 
     methods = ("anogan",)
+    learning = "one-class"
 
     def __init__(
         self,

@@ -35,6 +35,7 @@ class CNNRegressionDetector(KerasDetector):
     """
 
     methods = ("cnn-regression",)
+    learning = "supervised"
 
     def __init__(self, method: str = "cnn-regression", **params: Any) -> None:
         super().__init__(method, **params)

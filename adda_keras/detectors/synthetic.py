@@ -51,7 +51,7 @@ class SyntheticADADetector(SemiSupervisedADADetector):
             (:data:`~adda_keras.data.synthetic.PATCH_KINDS`: cutpaste, scar,
             blend), which beat all five kinds on the validation images of
             every unit compared (two digits over photographs, two textures;
-            ``scripts/compare_real_remedies.py``): the smooth kinds (blur,
+            ``studies/real_remedies.py``): the smooth kinds (blur,
             warp) teach ``D_ano`` that blur is anomalous, and a VAEGAN's
             reconstructions are blurry.
         synthetic_per_image: self-made anomalies per training image.
@@ -69,6 +69,7 @@ class SyntheticADADetector(SemiSupervisedADADetector):
     """
 
     methods = ("ada-synthetic",)
+    learning = "one-class"  # D_ano trains on self-made anomalies: no labelled images
 
     def __init__(
         self,

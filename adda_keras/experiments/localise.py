@@ -59,7 +59,8 @@ from adda_keras.data.defects import (
 )
 from adda_keras.detectors import make_detector
 from adda_keras.evaluation import aupro
-from adda_keras.experiments.common import check_output_dir, fill_added_parameters, machine_info
+from adda_keras.experiments.common import check_output_dir, machine_info
+from adda_keras.experiments.units import fingerprint_of, stored_unit, write_unit
 from adda_keras.localisation import PatchKNN, evaluate_maps, smooth_maps, vaegan_maps
 
 logger = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ def unit_fingerprint(config: LocaliseConfig, subject: str, condition: str, seed:
         "maps": {"methods": MAP_METHODS, "ada_floor": 0.0, "own_image_score": OWN_IMAGE_SCORE},
         "grids": {"sigma": SIGMA_GRID, "floor": FLOOR_GRID, "radius": RADIUS_GRID},
     }
-    return json.loads(json.dumps(fingerprint))
+    return fingerprint_of(fingerprint)
 
 
 def _choose(candidates: dict[Any, float]) -> Any:
@@ -347,17 +348,15 @@ def run_localisation(config: LocaliseConfig, progress: bool = True) -> list[dict
         name = _unit_name(subject, condition, seed)
         path = folder / "units" / f"{name}.json"
         fingerprint = unit_fingerprint(config, subject, condition, seed)
+        stored = stored_unit(path, fingerprint)
+        if stored is not None:
+            records[name] = stored
+            continue
         if path.exists():
-            stored = json.loads(path.read_text())
-            if fill_added_parameters(stored.get("fingerprint"), fingerprint) == fingerprint:
-                records[name] = stored
-                continue
             logger.warning("unit %s was made with other settings; recomputing it", name)
         record = run_unit(config, subject, condition, seed, mnist, figure=folder / f"maps_{name}.png")
         record = {"fingerprint": fingerprint, "subject": subject, "condition": condition, "seed": seed, **record}
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(record, indent=1))
-        temporary.replace(path)
+        write_unit(path, record)
         records[name] = record
     rows = [
         {"subject": r["subject"], "condition": r["condition"], "seed": r["seed"], **row}

@@ -67,11 +67,10 @@ from adda_keras.detectors import (
     AnomalyDetector,
     KerasDetector,
     available_detectors,
+    detector_capabilities,
     load_detector,
     make_detector,
 )
-from adda_keras.detectors.ada import SEMI_SUPERVISED_METHODS
-from adda_keras.detectors.compare import COMPARE_METHODS
 from adda_keras.diagnostics import belief_aurocs, describe_belief_aurocs
 from adda_keras.experiments.common import check_output_dir
 from adda_keras.experiments.files import atomic_output, check_file_target, check_not_an_input, shared_files
@@ -89,9 +88,6 @@ __all__ = [
     "MAX_EPOCHS",
     "NEGATIVE_SCORES",
     "NORMALISED_SCORE",
-    "LABELS_OPTIONAL_METHODS",
-    "SUPERVISED_METHODS",
-    "TRAINS_ON_KNOWN",
     "CalibrateConfig",
     "CalibrateReport",
     "FitConfig",
@@ -109,12 +105,6 @@ __all__ = [
     "score_paths",
 ]
 
-#: methods that train on images of a known anomaly and so need ``known_anomaly_dir``
-SUPERVISED_METHODS = (*SEMI_SUPERVISED_METHODS, "cnn-regression")
-#: methods that train on known anomalies when a folder of them is given, and without them otherwise
-LABELS_OPTIONAL_METHODS = COMPARE_METHODS
-#: the methods that get the known anomalies to train on (all but a validation share)
-TRAINS_ON_KNOWN = (*SUPERVISED_METHODS, *LABELS_OPTIONAL_METHODS)
 #: seed offset of the held-out self-made anomalies that ``fit -v``'s belief report reads
 BELIEF_PATCH_SEED = 9002
 #: the columns of the score CSV (``map`` and ``overlay`` follow when those are written)
@@ -159,12 +149,14 @@ class FitConfig:
             images of new parts, and a threshold fitted on them flags too many
             of those. Validation images from a part, a day or a camera of
             their own give a threshold that holds on new images.
-        known_anomaly_dir: images of a known anomaly. Methods in
-            :data:`SUPERVISED_METHODS` (which need them) and
-            :data:`LABELS_OPTIONAL_METHODS` (which use them when given)
-            train on all but ``val_fraction`` of them; the others never train on them: they only join the
-            validation set, so that ``threshold="f1"`` or ``"recall"`` can be
-            used, and ``ada`` chooses its β on them
+        known_anomaly_dir: images of a known anomaly. Methods that learn
+            from it (``learning`` "semi-supervised" or "supervised",
+            :func:`~adda_keras.detectors.detector_capabilities`; for
+            ``ada-compare`` they are optional) train on all
+            but ``val_fraction`` of them; the others never train on them:
+            they only join the validation set, so that ``threshold="f1"`` or
+            ``"recall"`` can be used, and a method that chooses β
+            (``ada``) chooses it on them
             (:meth:`~adda_keras.detectors.ada.VAEGANDetector.choose_beta`).
             A folder that holds a copy of a training or validation image
             (same content, any name) is refused.
@@ -416,7 +408,7 @@ def check_fit_config(config: FitConfig) -> AnomalyDetector:
     check_seed("seed", config.seed)
     if config.threshold not in THRESHOLD_STRATEGIES:
         raise ValueError(f"threshold must be one of {THRESHOLD_STRATEGIES}; got {config.threshold!r}")
-    if config.method in SUPERVISED_METHODS and config.known_anomaly_dir is None:
+    if detector_capabilities(config.method).needs_known_anomaly and config.known_anomaly_dir is None:
         raise ValueError(f"method {config.method!r} trains on a known anomaly: give a folder of its images")
     if config.threshold != "fpr" and config.known_anomaly_dir is None:
         raise ValueError(f"the {config.threshold!r} threshold needs validation anomalies: give a known-anomaly folder")
@@ -458,6 +450,7 @@ def fit_folder(config: FitConfig) -> FitReport:
     known-anomaly images that repeat training images, or an unwritable output.
     """
     detector = check_fit_config(config)
+    capabilities = detector_capabilities(config.method)
     train_files = find_image_files([config.normal_dir])
     chosen = image_format(train_files, _optional_size(config.image_size), config.color)
     size, color = _image_size(chosen.size), chosen.color
@@ -494,7 +487,7 @@ def fit_folder(config: FitConfig) -> FitReport:
     known_train = known_val = None
     if known_files is not None:
         known = load_image_files(known_files, size, color)
-        if config.method in TRAINS_ON_KNOWN:
+        if capabilities.trains_on_known:
             if len(known) < 2:
                 raise ValueError(
                     f"the known-anomaly folder {config.known_anomaly_dir} holds {len(known)} image; "
@@ -518,12 +511,12 @@ def fit_folder(config: FitConfig) -> FitReport:
         x_train,
         x_val=x_val,
         x_known=known_train,
-        x_val_known=known_val if config.method in TRAINS_ON_KNOWN else None,
+        x_val_known=known_val if capabilities.trains_on_known else None,
         verbose=0,
         **({"callbacks": callbacks} if keras_detector else {}),
     )
     train_seconds = time.perf_counter() - start
-    if config.method == "ada" and known_val is not None:
+    if capabilities.chooses_beta and known_val is not None:
         detector.choose_beta(x_val, known_val)
     if config.threshold != "fpr" or config.target_fpr != DEFAULT_TARGET_FPR or known_val is not None:
         detector.fit_threshold(  # fit() set the default one
@@ -803,8 +796,9 @@ def calibrate_model(config: CalibrateConfig) -> CalibrateReport:
         detector = load_detector(config.model)
     except FileNotFoundError as error:
         raise ValueError(str(error)) from error
-    if config.beta_from_known and detector.method != "ada":
-        raise ValueError(f"--beta-from-known applies to 'ada' models; {config.model} is {detector.method!r}")
+    if config.beta_from_known and not detector_capabilities(detector.method).chooses_beta:
+        choosers = " or ".join(repr(m) for m in available_detectors() if detector_capabilities(m).chooses_beta)
+        raise ValueError(f"--beta-from-known applies to {choosers} models; {config.model} is {detector.method!r}")
     val_files = find_image_files([config.val_dir])
     known_files = None if config.known_anomaly_dir is None else find_image_files([config.known_anomaly_dir])
     if known_files is not None:

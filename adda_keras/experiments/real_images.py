@@ -34,7 +34,6 @@ and reused when their settings fingerprint matches.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import time
@@ -57,7 +56,8 @@ from adda_keras.data.inspection import (
 from adda_keras.data.photos import PHOTO_SPLITS, digits_on_photos, photo_crops
 from adda_keras.detectors import DEFAULT_TARGET_FPR, AnomalyDetector, make_detector
 from adda_keras.evaluation import aupro, auroc, pixel_auroc, wilson_interval
-from adda_keras.experiments.common import check_output_dir, fill_added_parameters, machine_info
+from adda_keras.experiments.common import check_output_dir, machine_info
+from adda_keras.experiments.units import fingerprint_of, stored_unit, write_csv_atomically, write_unit
 from adda_keras.localisation import PatchKNN
 
 logger = logging.getLogger(__name__)
@@ -391,7 +391,7 @@ def unit_fingerprint(config: RealConfig, subject: str, seed: int) -> dict[str, A
         "methods": list(config.methods),
         "detector": make_detector("ada-synthetic", epochs=epochs, seed=seed).get_params(),
     }
-    return json.loads(json.dumps(fingerprint))
+    return fingerprint_of(fingerprint)
 
 
 def run_real_images(config: RealConfig, progress: bool = True) -> list[dict[str, Any]]:
@@ -406,11 +406,11 @@ def run_real_images(config: RealConfig, progress: bool = True) -> list[dict[str,
         name = f"{subject}-seed{seed}"
         path = folder / "units" / f"{name}.json"
         fingerprint = unit_fingerprint(config, subject, seed)
+        stored = stored_unit(path, fingerprint)
+        if stored is not None:
+            records[name] = stored
+            continue
         if path.exists():
-            stored = json.loads(path.read_text())
-            if fill_added_parameters(stored.get("fingerprint"), fingerprint) == fingerprint:
-                records[name] = stored
-                continue
             logger.warning("unit %s was made with other settings; recomputing it", name)
         record = {
             "fingerprint": fingerprint,
@@ -418,9 +418,7 @@ def run_real_images(config: RealConfig, progress: bool = True) -> list[dict[str,
             "seed": seed,
             **run_unit(config, subject, seed, mnist),
         }
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(record, indent=1))
-        temporary.replace(path)
+        write_unit(path, record)
         records[name] = record
     return write_tables(config, records)
 
@@ -450,12 +448,7 @@ def write_tables(config: RealConfig, records: dict[str, dict[str, Any]]) -> list
     folder = config.folder
     rows = unit_rows(records)
     fields = ["subject", "seed", "method", "split", "kind", "image_auroc", "pixel_auroc", "aupro"]
-    temporary = folder / "runs.csv.tmp"
-    with open(temporary, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    temporary.replace(folder / "runs.csv")
+    write_csv_atomically(folder / "runs.csv", rows, fields)
     machine = machine_info()
     settings = {"command": config.command(), "preset": asdict(config.preset), "color": config.color, "machine": machine}
     (folder / "config.json").write_text(json.dumps(settings, indent=2))

@@ -52,6 +52,7 @@ from adda_keras.detectors import AnomalyDetector, make_detector
 from adda_keras.diagnostics import diagnose
 from adda_keras.evaluation import auroc, plot_roc
 from adda_keras.experiments.common import check_output_dir, fill_added_parameters, machine_info
+from adda_keras.experiments.units import fingerprint_of, read_unit, write_unit
 from adda_keras.validation import check_int, check_number, check_seed
 
 logger = logging.getLogger(__name__)
@@ -314,7 +315,7 @@ def run_reproduction(config: ReproduceConfig, progress: bool = True) -> list[dic
         curves = {key: value for key, value in curves.items() if key in selected or key in _CURVE_KEYS}
         np.savez_compressed(path.with_suffix(".npz"), **curves)
         unit = {"fingerprint": fingerprints[digit, seed], "rows": rows}
-        _write_atomically(path, json.dumps(unit, indent=1))
+        write_unit(path, unit)
     rows = [row for digit, seed in units for row in json.loads(_unit_path(folder, digit, seed).read_text())["rows"]]
     _write_outputs(config, rows, units, mnist.source, time.perf_counter() - started)
     return rows
@@ -346,7 +347,7 @@ def unit_fingerprint(config: ReproduceConfig, digit: int, seed: int, source: str
             for method in config.selected_methods
         },
     }
-    return json.loads(json.dumps(fingerprint))
+    return fingerprint_of(fingerprint)
 
 
 def detector_kwargs(config: ReproduceConfig, method: str, seed: int) -> dict[str, Any]:
@@ -371,7 +372,7 @@ def _stale_units(config: ReproduceConfig, fingerprints: dict[tuple[int, int], di
         if not path.exists():
             continue
         try:
-            stored = json.loads(path.read_text())
+            stored = read_unit(path)
         except (OSError, ValueError) as error:
             stale[unit] = f"unreadable ({error})"
             continue
@@ -417,13 +418,6 @@ def _flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file so an interrupted run never leaves half a unit."""
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
 
 
 def _timed_fit(detector: AnomalyDetector, *args: Any, **kwargs: Any) -> tuple[AnomalyDetector, float]:

@@ -29,7 +29,7 @@ alone (``ada-cam-ano``) and both (``ada-semi``), on the validation normals,
 the labelled anomalies, self-made anomalies of the validation normals and
 the test images. From them, other βs, other combinations of the two
 discriminators and ``choose_beta`` on a few labelled anomalies are read
-without retraining (:mod:`adda_keras.experiments.semi_analysis`).
+without retraining (:mod:`studies.semi_analysis`).
 """
 
 from __future__ import annotations
@@ -50,8 +50,15 @@ from adda_keras.data.protocol import AnomalySplit
 from adda_keras.data.synthetic import PATCH_KINDS, make_synthetic_anomalies
 from adda_keras.detectors import AnomalyDetector, make_detector
 from adda_keras.evaluation import auroc
-from adda_keras.experiments.common import check_output_dir, fill_added_parameters, machine_info
+from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.experiments.reproduce import PRESETS, Preset
+from adda_keras.experiments.units import (
+    fingerprint_of,
+    save_npz_atomically,
+    stored_unit,
+    write_csv_atomically,
+    write_unit,
+)
 from adda_keras.validation import check_int, check_seed
 
 logger = logging.getLogger(__name__)
@@ -249,17 +256,13 @@ def unit_fingerprint(config: SemiConfig, normal: int, seed: int) -> dict[str, An
             for m in ("ada", "ada-semi", "cnn-regression", "knn")
         },
     }
-    return json.loads(json.dumps(fingerprint))
+    return fingerprint_of(fingerprint)
 
 
 def stored_rows(path: Path, fingerprint: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The rows of the unit stored at ``path`` if it was made with ``fingerprint``'s settings, else None."""
-    if not path.exists():
-        return None
-    stored = json.loads(path.read_text())
-    if fill_added_parameters(stored.get("fingerprint"), fingerprint) != fingerprint:
-        return None
-    return stored["rows"]
+    stored = stored_unit(path, fingerprint)
+    return None if stored is None else stored["rows"]
 
 
 def run_semi_table(config: SemiConfig, progress: bool = True) -> list[dict[str, Any]]:
@@ -282,11 +285,9 @@ def run_semi_table(config: SemiConfig, progress: bool = True) -> list[dict[str, 
             logger.warning("unit %s was made with other settings; recomputing it", path.stem)
         started = time.perf_counter()
         unit_rows, scores = run_semi_unit(config, mnist, normal, seed)
-        np.savez_compressed(path.with_suffix(".npz"), **scores)
+        save_npz_atomically(path.with_suffix(".npz"), scores)
         record = {"fingerprint": fingerprint, "seconds": round(time.perf_counter() - started, 1), "rows": unit_rows}
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(record, indent=1))
-        temporary.replace(path)
+        write_unit(path, record)
         rows += unit_rows
     write_semi_outputs(config, rows)
     return rows
@@ -333,11 +334,7 @@ def ensemble_gain(rows: list[dict[str, Any]], part: str, n_known: int) -> dict[i
 def write_semi_outputs(config: SemiConfig, rows: list[dict[str, Any]]) -> None:
     """``runs.csv``, ``config.json`` and ``table.md`` of ``rows``."""
     folder = config.folder
-    with open(folder / "runs.csv.tmp", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
-        writer.writeheader()
-        writer.writerows(rows)
-    (folder / "runs.csv.tmp").replace(folder / "runs.csv")
+    write_csv_atomically(folder / "runs.csv", rows)
     machine = machine_info()
     settings = {"command": config.command(), "preset": asdict(config.preset), "machine": machine}
     (folder / "config.json").write_text(json.dumps(settings, indent=2))

@@ -13,7 +13,7 @@ with its own seed. It also
 measures the variant with a 2-pixel noise-free halo around the digit, which
 leaks the digit's silhouette (AUROC rises with noise) and was rejected.
 
-    python scripts/calibrate_noise.py [--output results] [--seed 0]
+    python -m studies.calibrate_noise [--output results] [--seed 0]
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def main() -> None:
     lines = [
         "# Noise calibration (pixel baselines only)",
         "",
-        f"Command: `python scripts/calibrate_noise.py --seed {args.seed} --anomalies-per-digit "
+        f"Command: `python -m studies.calibrate_noise --seed {args.seed} --anomalies-per-digit "
         f"{args.anomalies_per_digit}`; bundled MNIST, one-class protocol, mean *validation* AUROC over the ten "
         "normal digits (held-out normal validation images against other digits' images outside the test splits "
         "of seeds 0, 1, 2; no test image is scored).",

@@ -9,7 +9,7 @@ that have finished, so an interrupted run still has its tables (the command in
 Validation numbers are printed beside test numbers: choices may be read only
 from the former.
 
-    python scripts/summarise_real_images.py [--preset quick]
+    python -m studies.summarise_real_images [--preset quick]
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ def main() -> None:
     lines = [
         f"# Real-image targets ({args.preset} preset)",
         "",
-        "Written by `python scripts/summarise_real_images.py` from the committed units; test AUROC unless said. "
+        "Written by `python -m studies.summarise_real_images` from the committed units; test AUROC unless said. "
         "Which method is reported for a target (ada-synthetic or ADA; the ADA map) was read from validation columns.",
         "",
         "## Digits over real photographs",

@@ -1,4 +1,8 @@
-"""How ``D_ano`` is trained, compared on validation images only (``scripts/compare_semi_variants.py``).
+"""How ``D_ano`` is trained, compared on validation images only, and the table (resumable).
+
+    python -m studies.semi_variants                       # results/semi_variants/
+    python -m studies.semi_variants --variants baseline known+made --digits 0
+    python -m studies.semi_variants --table-only          # the table of the stored records
 
 The paper's semi-supervised branch trains a second VAEGAN whose
 discriminator ``D_ano`` also calls the labelled known anomalies "not
@@ -25,6 +29,7 @@ known anomaly's test images and the other digits are never read.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import time
@@ -41,6 +46,7 @@ from adda_keras.evaluation import auroc
 from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.experiments.reproduce import PRESETS
 from adda_keras.experiments.semi_supervised import VAL_MADE_SEED, noisy_semi_split
+from adda_keras.experiments.units import write_unit
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +128,7 @@ def run_variants(
                 "settings": {"epochs": epochs, **D_ANO_VARIANTS[variant]},
                 "machine": machine_info(),
             }
-            temporary = paths[variant].with_suffix(".tmp")
-            temporary.write_text(json.dumps(record, indent=1))
-            temporary.replace(paths[variant])
+            write_unit(paths[variant], record)
             records.append(record)
             logger.info("normal %d, %s: %s", normal, variant, record["validation"])
     return records
@@ -192,3 +196,26 @@ def variants_markdown(records: list[dict[str, Any]], command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", default="results/semi_variants")
+    parser.add_argument("--digits", type=int, nargs="+", default=list(STUDY_DIGITS))
+    parser.add_argument("--variants", nargs="+", default=list(D_ANO_VARIANTS), choices=list(D_ANO_VARIANTS))
+    parser.add_argument("--preset", default="quick", choices=("tiny", "quick", "paper"))
+    parser.add_argument("--table-only", action="store_true", help="write the table of the stored records")
+    args = parser.parse_args()
+    folder = Path(args.output)
+    if args.table_only:
+        records = [json.loads(p.read_text()) for p in sorted(folder.glob("normal*-seed*-*.json"))]
+        if not records:
+            raise SystemExit(f"no stored record in {folder}")
+    else:
+        records = run_variants(folder, tuple(args.digits), tuple(args.variants), args.preset)
+    (folder / "table.md").write_text(variants_markdown(records, "python -m studies.semi_variants"))
+    print((folder / "table.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

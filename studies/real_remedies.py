@@ -1,4 +1,11 @@
-"""Remedies for ADA on real images, compared on validation images only (``scripts/compare_real_remedies.py``).
+"""Remedies for ADA on real images, compared on validation images only; writes results/real_images/remedies/.
+
+    python -m studies.real_remedies                 # the default units (digits 2, 5; brick, grass)
+    python -m studies.real_remedies --units photo-digits:2 textures:brick
+    python -m studies.real_remedies --units photo-digits:5 --variants synthetic-all synthetic-patches
+    python -m studies.real_remedies --table-only    # rewrite table.md from the stored units
+
+Resumable: each unit's variants are stored as they finish (``units/*.json``) and skipped on the next run.
 
 The real-image benchmarks (:mod:`adda_keras.experiments.real_images`) show
 ADA near its own residual on digits over photographs and far from the
@@ -26,6 +33,7 @@ every record holds validation numbers only.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import time
@@ -44,6 +52,7 @@ from adda_keras.detectors.ada import VAEGANDetector
 from adda_keras.evaluation import auroc, pixel_auroc
 from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.experiments.real_images import PRESETS, photo_digit_images, texture_images
+from adda_keras.experiments.units import write_unit
 from adda_keras.localisation import PatchKNN, smooth_maps
 
 logger = logging.getLogger(__name__)
@@ -238,9 +247,7 @@ def run_remedies(
         )
         for variant, record in records:  # stored as each variant ends, so a stopped run loses one at most
             stored = {"benchmark": benchmark, "subject": subject, "seed": seed, "preset": preset, **record}
-            temporary = path_of(variant).with_suffix(".tmp")
-            temporary.write_text(json.dumps(stored, indent=1))
-            temporary.replace(path_of(variant))
+            write_unit(path_of(variant), stored)
         write_remedies_table(folder)
     return folder / "table.md"
 
@@ -283,7 +290,7 @@ def write_remedies_table(folder: str | Path) -> str:
     lines = [
         "# Remedies for ADA on real images, validation images only",
         "",
-        "Written by `python scripts/compare_real_remedies.py` (`adda_keras.experiments.real_remedies`). Every "
+        "Written by `python -m studies.real_remedies` (`studies.real_remedies`). Every "
         "number is measured on the *validation* images of a unit of the real-image benchmarks (quick preset, seed "
         "0: the same images and settings as the benchmark's validation columns); no test image is read. "
         "`train: baseline` is the benchmark's `ada`; `score: …` rows rescore the baseline's networks.",
@@ -314,3 +321,29 @@ def write_remedies_table(folder: str | Path) -> str:
     text = "\n".join(lines)
     (folder / "table.md").write_text(text)
     return text
+
+
+def _unit(text: str) -> tuple[str, str]:
+    benchmark, _, subject = text.partition(":")
+    if benchmark not in ("photo-digits", "textures") or not subject:
+        raise argparse.ArgumentTypeError(f"a unit is photo-digits:<digit> or textures:<texture>; got {text!r}")
+    return benchmark, subject
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--units", nargs="+", type=_unit, default=list(DEFAULT_UNITS), metavar="BENCHMARK:SUBJECT")
+    parser.add_argument("--output", default="results/real_images/remedies")
+    parser.add_argument("--preset", default="quick", choices=("tiny", "quick"))
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, help="run only these variants (default all)")
+    parser.add_argument("--table-only", action="store_true", help="only rewrite table.md from the stored units")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.table_only:
+        print(write_remedies_table(args.output))
+        return
+    print(run_remedies(args.output, args.units, preset=args.preset, variants=args.variants).read_text())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,11 @@
 """The stored ten-digit Table 3 units, read without retraining: combining the discriminators, β from few anomalies.
 
+    python -m studies.semi_analysis            # results/quick/table3-ten-digits/{combinations,few_anomalies}.*
+    python -m studies.semi_analysis --digits 4 5 6
+
+Writes ``combinations.md`` / ``.csv`` and ``few_anomalies.md`` / ``.csv`` into the table's folder. Units
+stored before they kept score terms are skipped with a message.
+
 Each unit of ``reproduce --table 3 --protocol ten-digits`` keeps the two
 terms of the ADA-family scores (attention-weighted residual and ``D(x)``)
 of ``D_G`` alone, ``D_ano`` alone and both, on validation and test images
@@ -26,6 +32,9 @@ of the semi-supervised issue are answered from them:
 
 from __future__ import annotations
 
+import argparse
+import csv
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +43,9 @@ import numpy as np
 
 from adda_keras.detectors.ada import BETA_GRID, BETA_SWITCH_SE, SCORE_DEFAULTS, decide_beta
 from adda_keras.evaluation import auroc
-from adda_keras.experiments.semi_supervised import known_anomaly_of
+from adda_keras.experiments.common import machine_info
+from adda_keras.experiments.semi_supervised import known_anomaly_of, make_semi_config
+from adda_keras.scoring import EPSILON, ada_score_from_terms
 
 #: weights of ``D_G``'s standardised score in the weighted sums (``D_ano``'s is one minus it)
 COMBINATION_WEIGHTS = (0.25, 0.5, 0.75)
@@ -68,14 +79,15 @@ def load_terms(units: Path, normal: int, seed: int) -> dict[str, np.ndarray]:
 
 def _score(terms: dict[str, np.ndarray], method: str, name: str, n_known: int, weight: float) -> np.ndarray:
     residual = terms[f"{method}-{name}-residual-n{n_known}"].astype(np.float64)
-    return residual - weight * terms[f"{method}-{name}-probability-n{n_known}"]
+    return ada_score_from_terms(residual, terms[f"{method}-{name}-probability-n{n_known}"], weight)
 
 
 def _d_ano_weight(terms: dict[str, np.ndarray], n_known: int) -> float:
     """The raw D weight of a ``D_ano``-only ADA score at the default β, its spread ratio measured as ``fit`` does."""
     residual = terms[f"ada-cam-ano-val-residual-n{n_known}"]
     probability = terms[f"ada-cam-ano-val-probability-n{n_known}"]
-    return SCORE_DEFAULTS["beta"] * float(np.std(residual)) / max(float(np.std(probability)), 1e-12)
+    # β times the spread ratio, multiplied before dividing as when the stored tables were written
+    return SCORE_DEFAULTS["beta"] * float(np.std(residual)) / max(float(np.std(probability)), EPSILON)
 
 
 def combination_scores(terms: dict[str, np.ndarray], n_known: int) -> dict[str, dict[str, np.ndarray]]:
@@ -87,7 +99,7 @@ def combination_scores(terms: dict[str, np.ndarray], n_known: int) -> dict[str, 
     }
     standard = {}
     for key, scores in single.items():  # standardised on the normal validation images
-        mean, std = float(np.mean(scores["val"])), max(float(np.std(scores["val"])), 1e-12)
+        mean, std = float(np.mean(scores["val"])), max(float(np.std(scores["val"])), EPSILON)
         standard[key] = {s: (v - mean) / std for s, v in scores.items()}
     paper_weight = float(terms[f"ada-semi-beta_raw-n{n_known}"])
     out = {
@@ -295,3 +307,50 @@ def few_anomaly_markdown(rows: list[dict[str, Any]], draws: int, command: str, m
         "",
     ]
     return "\n".join(lines)
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """Rows as CSV, every key a column."""
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="quick", choices=("tiny", "quick", "paper"))
+    parser.add_argument("--output", default="results")
+    parser.add_argument("--digits", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    logging.getLogger("adda_keras").setLevel(logging.ERROR)  # one beta warning per draw would drown the tables
+    config = make_semi_config(args.preset, digits=args.digits, output_dir=args.output)
+    units = config.folder / "units"
+    digits = []
+    for normal in config.digits:
+        try:
+            load_terms(units, normal, args.seed)
+            digits.append(normal)
+        except ValueError as error:
+            print(f"skipping normal digit {normal}: {error}")
+    if not digits:
+        raise SystemExit(f"no unit with score terms in {units}")
+    machine = machine_info()
+    where = f"{machine['processor']}, {machine['cpu_count']} CPUs, GPUs {machine['gpus'] or 'none'}"
+    command = "python -m studies.semi_analysis"
+    command += "" if args.preset == "quick" else f" --preset {args.preset}"
+    command += "" if args.output == "results" else f" --output {args.output}"
+    command += "" if args.digits == list(range(10)) else " --digits " + " ".join(map(str, args.digits))
+    combined = [r for n in config.n_known for r in combination_rows(units, digits, args.seed, n)]
+    write_csv(config.folder / "combinations.csv", combined)
+    (config.folder / "combinations.md").write_text(combination_markdown(combined, command, where))
+    few = few_anomaly_rows(units, digits, args.seed)
+    write_csv(config.folder / "few_anomalies.csv", few)
+    (config.folder / "few_anomalies.md").write_text(few_anomaly_markdown(few, DRAWS, command, where))
+    print((config.folder / "combinations.md").read_text())
+    print((config.folder / "few_anomalies.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

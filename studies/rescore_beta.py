@@ -10,7 +10,7 @@ default that validation chose (``results/tuning_rerun``) is the method's
 result; a β read here is never chosen on these tables. Writes
 ``results/<preset>/beta<β>.md``.
 
-    python scripts/rescore_beta.py --beta 0.2 [--preset quick] [--results results]
+    python -m studies.rescore_beta --beta 0.2 [--preset quick] [--results results]
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         [
             f"# ADA at β = {args.beta:g}, read from the stored scores of the {args.preset} tables",
             "",
-            f"Made by `python scripts/rescore_beta.py --beta {args.beta:g} --preset {args.preset}` from the per-image "
+            f"Made by `python -m studies.rescore_beta --beta {args.beta:g} --preset {args.preset}` from the per-image "
             "test scores each unit stored; ADA's score at another β is exact from its scores at the stored β and at "
             "β = 0 (`adda_keras.scoring.rescale_beta`), so nothing was retrained. Mean AUROC over the units (digits "
             "× seeds) of each table.",

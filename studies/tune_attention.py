@@ -15,7 +15,7 @@ Rows are appended to ``results/attention_tuning.csv`` as they finish, so an
 interrupted run resumes; ``results/attention_tuning.md`` is rewritten at the
 end of each candidate.
 
-    python scripts/tune_attention.py [--digits 2 5 7] [--epochs 20] [--candidates base ds2 ...]
+    python -m studies.tune_attention [--digits 2 5 7] [--epochs 20] [--candidates base ds2 ...]
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def main() -> None:
     done = {(r["candidate"], int(r["digit"]), int(r["epochs"])) for r in rows}
     mnist = load_mnist("bundled")
     noise = BackgroundNoise()
-    command = "python scripts/tune_attention.py --digits " + " ".join(map(str, args.digits))
+    command = "python -m studies.tune_attention --digits " + " ".join(map(str, args.digits))
     command += f" --epochs {args.epochs}"
     if args.candidates != list(CANDIDATES):
         command += " --candidates " + " ".join(args.candidates)

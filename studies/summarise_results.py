@@ -13,7 +13,7 @@ same text (without its title) replaces the README's block between
 :data:`README_BEGIN` and :data:`README_END`, so that the README and the
 results never disagree.
 
-    python scripts/summarise_results.py [--preset quick] [--results results] [--readme README.md]
+    python -m studies.summarise_results [--preset quick] [--results results] [--readme README.md]
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
             f"Mean AUROC over normal digits {sorted({int(r['digit']) for r in noisy})}, seeds "
             f"{config['preset']['seeds']}, {config['preset']['epochs']} epochs, data `{config['data_source_used']}`; "
             f"{machine['processor']}, {machine['cpu_count']} CPUs, GPUs {machine['gpus'] or 'none'}, "
-            f"TensorFlow {machine['tensorflow']}. Made by `python scripts/summarise_results.py --preset {args.preset}` "
+            f"TensorFlow {machine['tensorflow']}. Made by `python -m studies.summarise_results --preset {args.preset}` "
             f"from the tables in `{root.as_posix()}/`.",
             "",
             "| method | noisy MNIST | clean MNIST | clean − noisy | paper (noisy) |",

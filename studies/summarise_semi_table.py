@@ -1,7 +1,7 @@
 """Write the ten-digit Table 3's tables from its finished units (an interrupted run), training nothing.
 
-    python scripts/summarise_semi_table.py                # results/quick/table3-ten-digits/table.md
-    python scripts/summarise_semi_table.py --preset tiny --output /tmp/results
+    python -m studies.summarise_semi_table                # results/quick/table3-ten-digits/table.md
+    python -m studies.summarise_semi_table --preset tiny --output /tmp/results
 
 The run itself, which resumes where it stopped: ``python -m adda_keras reproduce --table 3 --protocol ten-digits``.
 """

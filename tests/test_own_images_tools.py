@@ -300,3 +300,13 @@ def test_ctrl_c_during_fit_says_one_line_and_keeps_the_earlier_model(
     assert printed.err.startswith("interrupted: fit stopped")
     assert out.read_bytes() == b"the earlier model"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_one_fit_gives_each_warning_once(folders: Path, tmp_path: Path, caplog) -> None:
+    """Regression (issue 28, item 8): one ``fit`` printed the small-validation-set warning three times (the
+    ensemble's inner self-supervised fit, its own fit, the refit at the user's target)."""
+    argv = ["fit", str(folders / "train"), "--val-dir", str(folders / "val"), "--method", "ada-semi"]
+    argv += ["--known-anomaly", str(folders / "known"), "--epochs", "1", "--batch-size", "8"]
+    with caplog.at_level("WARNING"):
+        assert main([*argv, "--out", str(tmp_path / "semi.keras")]) == 0
+    assert sum("within a factor of two" in r.getMessage() for r in caplog.records) == 1

@@ -367,11 +367,12 @@ class _AttentionDetector(KerasDetector):
         if x_val is None:
             return x_train
         if len(x_val) < MIN_SPREAD_IMAGES:
-            logger.warning(
-                "x_val holds %d image(s), fewer than the %d needed to measure beta's spread ratio (on so few "
-                "images the D term would get a weight of about 0, or noise); measuring it on x_train instead",
-                len(x_val),
-                MIN_SPREAD_IMAGES,
+            self._warn_once(
+                ("spread on x_train", len(x_val)),
+                f"x_val holds {len(x_val)} image(s), fewer than the {MIN_SPREAD_IMAGES} needed to measure beta's "
+                "spread ratio (on so few images the D term would get a weight of about 0, or noise); measuring it "
+                "on x_train instead",
+                logger,
             )
             return x_train
         return x_val
@@ -776,7 +777,8 @@ class SemiSupervisedADADetector(_AttentionDetector):
             raise ValueError(f"{self.method!r} needs x_known: training images of the known anomaly")
         x_train, x_val, others = self._check_training_data(x_train, x_val, x_known=x_known, x_val_known=x_val_known)
         if self_supervised is None:
-            self_supervised = VAEGANDetector("ada", **self.vaegan_params()).fit(x_train, x_val, callbacks=callbacks)
+            self_supervised = self._share_warnings(VAEGANDetector("ada", **self.vaegan_params()))
+            self_supervised.fit(x_train, x_val, callbacks=callbacks)
         elif self_supervised.model_ is None or self_supervised.image_shape_ != tuple(x_train.shape[1:]):
             raise ValueError("self_supervised must be an 'ada' detector fitted on images of the same shape")
         self.model_g_ = self_supervised.model_

@@ -289,23 +289,21 @@ class AnomalyDetector(abc.ABC):
             threshold = threshold_at_fpr(normal.scores, target_fpr)
             info["target_fpr"] = float(target_fpr)
             if len(normal.scores) * target_fpr < 1:
-                logger.warning(
-                    "%d normal validation image(s) cannot measure a false-positive rate of %g: the threshold "
-                    "interpolates between their highest scores; hold out at least %d images",
-                    len(normal.scores),
-                    target_fpr,
-                    math.ceil(1 / target_fpr),
+                self._warn_once(
+                    ("fpr unmeasurable", len(normal.scores), target_fpr),
+                    f"{len(normal.scores)} normal validation image(s) cannot measure a false-positive rate of "
+                    f"{target_fpr:g}: the threshold interpolates between their highest scores; hold out at least "
+                    f"{math.ceil(1 / target_fpr)} images",
                 )
             elif len(normal.scores) < images_for_fpr(target_fpr):
                 flagged = int(np.sum(normal.scores > threshold))
-                logger.warning(
-                    "%d normal validation images measure a false-positive rate of %g only to within a factor of "
-                    "two (95%% interval %s): new normal images may be flagged at half or twice that rate from "
-                    "sampling alone; hold out at least %d images for a threshold that transfers",
-                    len(normal.scores),
-                    target_fpr,
-                    "{:.3f}-{:.3f}".format(*wilson_interval(flagged, len(normal.scores))),
-                    images_for_fpr(target_fpr),
+                interval = "{:.3f}-{:.3f}".format(*wilson_interval(flagged, len(normal.scores)))
+                self._warn_once(
+                    ("fpr imprecise", len(normal.scores), target_fpr),
+                    f"{len(normal.scores)} normal validation images measure a false-positive rate of {target_fpr:g} "
+                    f"only to within a factor of two (95% interval {interval}): new normal images may be flagged at "
+                    "half or twice that rate from sampling alone; hold out at least "
+                    f"{images_for_fpr(target_fpr)} images for a threshold that transfers",
                 )
         else:
             labels = np.r_[np.zeros(len(normal.scores)), np.ones(len(anomalous))]
@@ -328,6 +326,25 @@ class AnomalyDetector(abc.ABC):
         self.threshold_, self.threshold_info_ = float(threshold), info
         logger.info("threshold %.6g fitted on validation data: %s", self.threshold_, info)
         return self
+
+    def _warn_once(self, key: tuple[Any, ...], message: str, log: logging.Logger = logger) -> None:
+        """Log ``message`` as a warning unless this detector already gave the warning ``key``.
+
+        One ``fit`` may fit a threshold or measure a spread several times on
+        the same validation images (``fit``, ``choose_beta``, a refit at the
+        user's target), and an ensemble fits the self-supervised detector
+        inside its own ``fit`` (:meth:`_share_warnings`): the user hears each
+        warning once.
+        """
+        given = self.__dict__.setdefault("_warnings_given", set())
+        if key not in given:
+            given.add(key)
+            log.warning(message)
+
+    def _share_warnings(self, inner: AnomalyDetector) -> AnomalyDetector:
+        """``inner`` (a detector fitted inside this one's ``fit``) gives only warnings this one has not."""
+        inner._warnings_given = self.__dict__.setdefault("_warnings_given", set())
+        return inner
 
     def _threshold_after_fit(self, x_val: np.ndarray | None) -> AnomalyDetector:
         """End of every ``fit``: the default threshold on ``x_val``, or none (and say so)."""

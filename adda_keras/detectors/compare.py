@@ -156,7 +156,8 @@ class CompareADADetector(_AttentionDetector):
         if len(x_train) < 2:
             raise ValueError("x_train must hold at least 2 images (self-made anomalies borrow from another); got 1")
         if self_supervised is None:
-            self_supervised = VAEGANDetector("ada", **self.vaegan_params()).fit(x_train, x_val, callbacks=callbacks)
+            self_supervised = self._share_warnings(VAEGANDetector("ada", **self.vaegan_params()))
+            self_supervised.fit(x_train, x_val, callbacks=callbacks)
         elif self_supervised.model_ is None or self_supervised.image_shape_ != tuple(x_train.shape[1:]):
             raise ValueError("self_supervised must be an 'ada' detector fitted on images of the same shape")
         self.model_g_ = self_supervised.model_

@@ -145,7 +145,8 @@ class SyntheticADADetector(SemiSupervisedADADetector):
             n=self.synthetic_per_image * len(x_train),
         )
         if self_supervised is None:
-            self_supervised = VAEGANDetector("ada", **self.vaegan_params()).fit(x_train, x_val, callbacks=callbacks)
+            self_supervised = self._share_warnings(VAEGANDetector("ada", **self.vaegan_params()))
+            self_supervised.fit(x_train, x_val, callbacks=callbacks)
         super().fit(x_train, x_val, made, None, callbacks, verbose, self_supervised=self_supervised)
         self.beta_validation_ = None
         if self.auto_beta:

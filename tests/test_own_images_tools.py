@@ -310,3 +310,26 @@ def test_one_fit_gives_each_warning_once(folders: Path, tmp_path: Path, caplog) 
     with caplog.at_level("WARNING"):
         assert main([*argv, "--out", str(tmp_path / "semi.keras")]) == 0
     assert sum("within a factor of two" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_re_encoded_copies_are_refused_like_byte_copies(folders: Path, tmp_path: Path, capsys) -> None:
+    """Regression (issue 28, item 12): training images re-saved as BMP (or grayscale as RGB) in the validation
+    folder, or validation images re-saved as known anomalies, passed the byte comparison (SHA-256 of the file)."""
+    from adda_keras.data import pixel_digest
+
+    bmp_val, rgb_known = tmp_path / "val", tmp_path / "known"
+    bmp_val.mkdir()
+    rgb_known.mkdir()
+    for path in sorted((folders / "val").glob("*.png"))[:5]:
+        Image.open(path).save(bmp_val / f"{path.stem}.bmp")
+    Image.open(sorted((folders / "train").glob("*.png"))[0]).save(bmp_val / "train_copy.bmp")
+    Image.open(sorted((folders / "val").glob("*.png"))[0]).convert("RGB").save(rgb_known / "again.tif")
+    first_train = sorted((folders / "train").glob("*.png"))[0]
+    assert pixel_digest(bmp_val / "train_copy.bmp") == pixel_digest(first_train)
+    assert (bmp_val / "train_copy.bmp").read_bytes() != first_train.read_bytes()
+    fit = ["fit", str(folders / "train"), "--method", "knn", "--out", str(tmp_path / "k.pkl")]
+    assert main([*fit, "--val-dir", str(bmp_val)]) == 2
+    assert "content of a training image" in capsys.readouterr().err
+    assert main([*fit, "--val-dir", str(folders / "val"), "--known-anomaly", str(rgb_known)]) == 2
+    assert "content of a normal image" in capsys.readouterr().err
+    assert not (tmp_path / "k.pkl").exists()

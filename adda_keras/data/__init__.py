@@ -22,6 +22,7 @@ from adda_keras.data.folder import (
     load_folder_dataset,
     load_image_files,
     load_image_folder,
+    pixel_digest,
     read_image_files,
 )
 from adda_keras.data.mnist import (
@@ -71,6 +72,7 @@ __all__ = [
     "check_labels",
     "digit_support",
     "file_digest",
+    "pixel_digest",
     "find_image_files",
     "image_format",
     "load_folder_dataset",

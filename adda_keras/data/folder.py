@@ -31,6 +31,7 @@ __all__ = [
     "ImageFormat",
     "UnreadableImage",
     "file_digest",
+    "pixel_digest",
     "find_image_files",
     "image_format",
     "load_folder_dataset",
@@ -325,6 +326,24 @@ def file_digest(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def pixel_digest(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of an image's decoded pixels as 8-bit RGB (with its size): the same picture, whatever the file.
+
+    A PNG re-saved as BMP or TIFF, or a grayscale image re-saved as RGB, has
+    other bytes but the same pixels, and so the same digest (a lossy
+    re-encoding such as JPEG changes the pixels and is not caught). A file
+    that cannot be decoded falls back to :func:`file_digest` of its bytes.
+    """
+    try:
+        with Image.open(path) as opened:
+            rgb = np.asarray(opened.convert("RGB"), dtype=np.uint8)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return "bytes:" + file_digest(path)
+    digest = hashlib.sha256(f"{rgb.shape[0]}x{rgb.shape[1]}:".encode())
+    digest.update(np.ascontiguousarray(rgb).tobytes())
+    return "pixels:" + digest.hexdigest()
 
 
 def _check_given(image_size: tuple[int, int] | None, color_mode: str | None, background: float) -> None:

@@ -65,8 +65,12 @@ COMPARATOR_ATTENTION = 2.0
 #: the comparator's default Adam learning rate: on a toy task (noise images, perfect reconstructions) it left the
 #: plateau of chance image loss after ~40 steps, against ~160 at the VAEGAN's 5e-4
 COMPARATOR_LEARNING_RATE = 2e-3
-#: comparator epochs per VAEGAN epoch when ``comparator_epochs`` is not given
-COMPARATOR_EPOCHS_PER_EPOCH = 5
+#: comparator epochs per VAEGAN epoch when ``comparator_epochs`` is not given. On the validation images of normal
+#: digit 2 (quick preset, 20 VAEGAN epochs), the comparator's belief AUROC against held-out self-made anomalies
+#: and against the unseen digit 3 was 0.528 / 0.544 after 20 comparator epochs, 0.756 / 0.773 after 100 and
+#: 0.801 / 0.820 after 300, while the gap between its training and validation normals grew (0.58 -> 0.70);
+#: 10 per epoch (200) keeps the detector within 1.5x the training time of ``ada-synthetic``
+COMPARATOR_EPOCHS_PER_EPOCH = 10
 #: seed offset of the self-made anomalies the comparator trains on
 TRAIN_PATCH_SEED = 9001
 #: scoring batch of the reconstructions the comparator trains on
@@ -238,7 +242,8 @@ class CompareADADetector(_AttentionDetector):
             )
             comparator = self.comparator_
 
-            @tf.function(input_signature=[tf.TensorSpec((None, *self.image_shape_), tf.float32)])
+            # no Python control flow inside: AutoGraph has nothing to convert (and trips on the closure)
+            @tf.function(input_signature=[tf.TensorSpec((None, *self.image_shape_), tf.float32)], autograph=False)
             def parts(images: tf.Tensor) -> dict[str, tf.Tensor]:
                 result = dict(ada_parts(images))
                 image_logit, pixel_logits = comparator([images, result["reconstruction"]], training=False)

@@ -11,8 +11,9 @@ training or scoring:
   inside a folder being scored (:func:`check_not_an_input`), where a second
   run would score the first run's pictures as images;
 * two sets of images that must be different (known anomalies and the normal
-  images; validation and training images) share no file content
-  (:func:`shared_files`), whatever the files are called.
+  images; validation and training images) share no picture
+  (:func:`shared_files`), whatever the files are called and however they
+  are encoded (decoded pixels are compared).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from adda_keras.data.folder import file_digest
+from adda_keras.data.folder import pixel_digest
 
 __all__ = ["atomic_output", "check_file_target", "check_not_an_input", "shared_files"]
 
@@ -91,11 +92,13 @@ def check_file_target(output: str | os.PathLike[str], what: str) -> None:
 def shared_files(
     first: Sequence[str | os.PathLike[str]], second: Sequence[str | os.PathLike[str]]
 ) -> list[tuple[Path, Path]]:
-    """Pairs ``(a, b)`` of a file of ``first`` and a file of ``second`` with the same content (SHA-256).
+    """Pairs ``(a, b)`` of a file of ``first`` and a file of ``second`` with the same picture.
 
-    Copies count, whatever their names and folders: a known-anomaly folder
-    that holds copies of the normal images is caught as surely as the same
-    folder given twice.
+    Copies count, whatever their names, folders and lossless file formats
+    (:func:`~adda_keras.data.folder.pixel_digest` compares decoded pixels):
+    a known-anomaly folder that holds copies of the normal images, or the
+    training images re-saved as BMP in the validation folder, is caught as
+    surely as the same folder given twice.
     """
-    digests = {file_digest(path): Path(path) for path in second}
-    return [(Path(path), digests[digest]) for path in first if (digest := file_digest(path)) in digests]
+    digests = {pixel_digest(path): Path(path) for path in second}
+    return [(Path(path), digests[digest]) for path in first if (digest := pixel_digest(path)) in digests]

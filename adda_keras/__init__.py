@@ -36,7 +36,13 @@ __all__ = ["AnomalyDetector", "AnomalyResult", "__version__", "available_detecto
 def __getattr__(name: str) -> Any:
     """Import the detector API (and with it TensorFlow) when one of its names is first used."""
     if name in _DETECTOR_API:
-        value = getattr(importlib.import_module("adda_keras.detectors"), name)
+        try:
+            detectors = importlib.import_module("adda_keras.detectors")
+        except ModuleNotFoundError as error:
+            from adda_keras.options import missing_dependency
+
+            raise (missing_dependency(error) or error) from error
+        value = getattr(detectors, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'adda_keras' has no attribute {name!r}")

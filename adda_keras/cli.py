@@ -32,6 +32,7 @@ from adda_keras.options import (
     MAX_NOISE_STRENGTH,
     MNIST_SOURCE_NAMES,
     describe_methods,
+    missing_dependency,
 )
 
 
@@ -357,7 +358,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        _run(args)
+        try:
+            _run(args)
+        except ModuleNotFoundError as error:
+            raise (missing_dependency(error) or error) from error
     except (ValueError, ConnectionError, ImportError) as error:
         if args.verbose:
             raise

@@ -21,6 +21,7 @@ __all__ = [
     "METHOD_SUMMARIES",
     "MNIST_SOURCE_NAMES",
     "describe_methods",
+    "missing_dependency",
 ]
 
 #: the largest height or width images are read at: beyond it one image's networks outgrow a workstation's memory
@@ -59,3 +60,26 @@ MNIST_SOURCE_NAMES = ("auto", "keras", "tfds", "bundled")
 def describe_methods(width: int = 18) -> str:
     """The method table as help text: one ``name  summary`` line per registered detector."""
     return "\n".join(f"  {name:<{width}}{summary}" for name, summary in METHOD_SUMMARIES.items())
+
+
+#: the wheel's extras that bring a module that the library imports, by top-level module name
+EXTRA_OF_MODULE = {"tensorflow": "cpu", "keras": "cpu", "tensorflow_datasets": "tfds", "skimage": "textures"}
+
+
+def missing_dependency(error: ModuleNotFoundError) -> ImportError | None:
+    """An ``ImportError`` that names the extra to install for the missing module of ``error``, or ``None``.
+
+    The wheel keeps TensorFlow in its extras (``[cpu]``, ``[gpu]``), so that a
+    GPU machine does not get the CPU build; a bare ``pip install`` of the
+    wheel then lacks it, and "No module named 'tensorflow'" does not say
+    what to do.
+    """
+    top = (error.name or "").split(".")[0]
+    if top not in EXTRA_OF_MODULE:
+        return None
+    extra = EXTRA_OF_MODULE[top]
+    gpu = " (or [gpu] on a machine with an NVIDIA GPU)" if extra == "cpu" else ""
+    return ImportError(
+        f"adda_keras needs the module {top!r}, which comes with its [{extra}] extra: "
+        f'pip install "adda_keras[{extra}]"{gpu}, or pip install "<the .whl file>[{extra}]"'
+    )

@@ -245,3 +245,19 @@ def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip().splitlines()[-1].startswith("ok")
+
+
+def test_ada_synthetic_chooses_beta_by_the_shared_rule_and_says_so(fitted, semi_split) -> None:
+    """Regression (issue 28, item 13): ``ada-synthetic`` moved β to the best AUROC of candidates all below chance,
+    silently, and had no ``choose_beta``."""
+    from adda_keras.experiments.own_images import describe_beta_choice
+
+    detector = fitted["ada-synthetic"]
+    assert detector.beta_choice_["on"] == "self-made anomalies of the validation images"
+    assert any("self-made anomalies of the validation images" in line for line in describe_beta_choice(detector))
+    below = {"validation": {0.0: 0.44, 0.5: 0.45, 5.0: 0.48}, "current": 0.5, "chosen": 5.0, "warnings": []}
+    detector._record_beta_choice(below, "test images of a unit test")
+    assert detector.beta_selected_ == 0.5 and "learned its own generator" in detector.beta_choice_["warnings"][-1]
+    detector.choose_beta(semi_split.x_val[:32], semi_split.x_val_known)  # 4 labelled: kept, with a warning
+    assert detector.beta_choice_["on"] == "the known anomalies" and detector.beta_selected_ == 0.5
+    assert detector.beta_choice_["n_anomalies"] == len(semi_split.x_val_known)

@@ -333,3 +333,39 @@ def test_re_encoded_copies_are_refused_like_byte_copies(folders: Path, tmp_path:
     assert main([*fit, "--val-dir", str(folders / "val"), "--known-anomaly", str(rgb_known)]) == 2
     assert "content of a normal image" in capsys.readouterr().err
     assert not (tmp_path / "k.pkl").exists()
+
+
+def test_a_lone_known_anomaly_is_named_before_training(folders: Path, tmp_path: Path, monkeypatch, caplog) -> None:
+    """Regression (issue 28, item 13): ``fit --known-anomaly`` with one image trained for the whole run before saying
+    that one image cannot choose β."""
+    from adda_keras.detectors.ada import VAEGANDetector
+
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    (lone / "a.png").write_bytes(sorted((folders / "known").glob("*.png"))[0].read_bytes())
+
+    def no_training(self, *args, **kwargs):
+        raise KeyboardInterrupt  # training would start here
+
+    monkeypatch.setattr(VAEGANDetector, "fit", no_training)
+    argv = ["fit", str(folders / "train"), "--val-dir", str(folders / "val"), "--known-anomaly", str(lone)]
+    with caplog.at_level("WARNING"):
+        assert main([*argv, "--out", str(tmp_path / "m.keras")]) == 130
+    assert any("holds 1 image(s), fewer than the 10" in r.getMessage() for r in caplog.records)
+
+
+def test_without_tensorflow_the_error_names_the_extra(tmp_path: Path) -> None:
+    """Regression (issue 28, item 13): the wheel without its [cpu] extra failed with "No module named 'tensorflow'"."""
+    script = (
+        "import sys\n"
+        "sys.modules['tensorflow'] = None\n"  # as in an environment without it
+        "try:\n"
+        "    from adda_keras import make_detector\n"
+        "except ImportError as error:\n"
+        "    print('API:', error)\n"
+        "from adda_keras.cli import main\n"
+        f"print('CLI status', main(['fit', {str(tmp_path)!r}, '--out', {str(tmp_path / 'm.keras')!r}]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "API: adda_keras needs the module 'tensorflow', which comes with its [cpu] extra" in run.stdout
+    assert "CLI status 2" in run.stdout and "[cpu] extra" in run.stderr, run.stderr[-2000:]

@@ -119,9 +119,7 @@ def test_ada_semi_records_its_beta_decision_and_old_units_read_as_greedy(trained
     assert semi.beta_selected_ == 0.5 and semi.beta_choice_["n_anomalies"] == 3 and semi.beta_choice_["warnings"]
     assert set(semi.beta_validation_) >= {0.0, 0.5, 5.0}
     assert semi.get_params()["beta_switch_se"] == 2.0
-    assert "beta_switch_se" not in make_detector("ada-synthetic").get_params()
-    with pytest.raises(ValueError, match="beta_switch_se belongs to 'ada-semi'"):
-        make_detector("ada-synthetic", beta_switch_se=1.0)
+    assert make_detector("ada-synthetic").get_params()["beta_switch_se"] == 2.0  # the same rule (issue 28, 13)
     # a Table 3 unit stored before the rule existed chose the best AUROC: it must read as stale, not as current
     config = make_semi_config("tiny", digits=[3], n_known=[5])
     current = unit_fingerprint(config, 3, 0)

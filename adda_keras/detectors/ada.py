@@ -429,6 +429,27 @@ class _AttentionDetector(KerasDetector):
             seed,
         )
 
+    def _checked_beta_decision(
+        self, x_val: np.ndarray, x_val_anomalies: np.ndarray, grid: Sequence[float], switch_se: float, seed: int
+    ) -> dict[str, Any]:
+        """``choose_beta``'s arguments checked, then :meth:`_beta_decision` from the β in use."""
+        if self.method not in self.beta_choosers:
+            scores = " or ".join(repr(m) for m in self.beta_choosers)
+            raise ValueError(f"choose_beta applies to the {scores} score; {self.method!r} has no D term to weight")
+        if isinstance(grid, (str, bytes)) or not isinstance(grid, Iterable):
+            raise ValueError(f"grid must be a sequence of numbers >= 0, e.g. (0, 0.5, 2); got {grid!r}")
+        grid = list(grid)
+        if not grid or not all(
+            isinstance(b, (int, float, np.number)) and not isinstance(b, bool) and np.isfinite(b) and b >= 0
+            for b in grid
+        ):
+            raise ValueError(f"grid must hold one or more finite numbers >= 0; got {grid!r}")
+        if not (isinstance(switch_se, (int, float)) and np.isfinite(switch_se) and switch_se >= 0):
+            raise ValueError(f"switch_se must be a finite number >= 0; got {switch_se!r}")
+        x_val = self._check_input(x_val)
+        x_val_anomalies = self._check_input(x_val_anomalies)
+        return self._beta_decision(x_val, x_val_anomalies, grid, float(self._beta_in_use()), switch_se, seed)
+
     def _loss_settings(self) -> dict[str, float]:
         """The settings that :class:`VAEGAN`'s constructor takes (not the builders')."""
         return {k: v for k, v in self.vaegan_settings.items() if k in VAEGAN.hyperparameter_names}
@@ -567,22 +588,7 @@ class VAEGANDetector(_AttentionDetector):
             ``gain_se``, ``se`` per β, ``n_normal``, ``n_anomalies``,
             ``switch_se``, ``warnings``).
         """
-        if self.method not in self.beta_choosers:
-            scores = " or ".join(repr(m) for m in self.beta_choosers)
-            raise ValueError(f"choose_beta applies to the {scores} score; {self.method!r} has no D term to weight")
-        if isinstance(grid, (str, bytes)) or not isinstance(grid, Iterable):
-            raise ValueError(f"grid must be a sequence of numbers >= 0, e.g. (0, 0.5, 2); got {grid!r}")
-        grid = list(grid)
-        if not grid or not all(
-            isinstance(b, (int, float, np.number)) and not isinstance(b, bool) and np.isfinite(b) and b >= 0
-            for b in grid
-        ):
-            raise ValueError(f"grid must hold one or more finite numbers >= 0; got {grid!r}")
-        if not (isinstance(switch_se, (int, float)) and np.isfinite(switch_se) and switch_se >= 0):
-            raise ValueError(f"switch_se must be a finite number >= 0; got {switch_se!r}")
-        x_val = self._check_input(x_val)
-        x_val_anomalies = self._check_input(x_val_anomalies)
-        decision = self._beta_decision(x_val, x_val_anomalies, grid, float(self.beta), switch_se, seed)
+        decision = self._checked_beta_decision(x_val, x_val_anomalies, grid, switch_se, seed)
         self.beta = decision["chosen"]
         self.beta_validation_ = decision.pop("validation")
         self.beta_choice_ = decision

@@ -28,7 +28,13 @@ import tensorflow as tf
 
 from adda_keras.attention import cam_from_features
 from adda_keras.data.synthetic import PATCH_KINDS, SYNTHETIC_KINDS, make_synthetic_anomalies
-from adda_keras.detectors.ada import BETA_GRID, SCORE_DEFAULTS, SemiSupervisedADADetector, VAEGANDetector
+from adda_keras.detectors.ada import (
+    BETA_GRID,
+    BETA_SWITCH_SE,
+    SCORE_DEFAULTS,
+    SemiSupervisedADADetector,
+    VAEGANDetector,
+)
 from adda_keras.detectors.base import register_detector
 from adda_keras.models.networks import HEAD_LAYER
 from adda_keras.validation import check_int, check_number
@@ -55,9 +61,13 @@ class SyntheticADADetector(SemiSupervisedADADetector):
             warp) teach ``D_ano`` that blur is anomalous, and a VAEGAN's
             reconstructions are blurry.
         synthetic_per_image: self-made anomalies per training image.
-        beta: ``"auto"`` (β chosen from ``BETA_GRID`` by the AUROC of the
-            score on self-made anomalies of the validation images) or a
-            number in spread units.
+        beta: ``"auto"`` (β chosen from ``BETA_GRID`` on self-made
+            anomalies of the validation images, by
+            :meth:`~adda_keras.detectors.ada.VAEGANDetector.choose_beta`'s
+            rule: the default 0.5 is kept unless a candidate's AUROC gain
+            exceeds ``beta_switch_se`` bootstrap standard errors, and is kept
+            when every candidate ranks the anomalies below the normal
+            images) or a number in spread units.
         anomaly_spectral_norm: whether ``D_ano`` is spectrally normalised.
             Off by default: a spectrally normalised discriminator is
             Lipschitz, so it can hardly separate an image from a copy with a
@@ -70,6 +80,7 @@ class SyntheticADADetector(SemiSupervisedADADetector):
 
     methods = ("ada-synthetic",)
     learning = "one-class"  # D_ano trains on self-made anomalies: no labelled images
+    beta_choosers = ("ada-synthetic",)
 
     def __init__(
         self,
@@ -83,8 +94,6 @@ class SyntheticADADetector(SemiSupervisedADADetector):
     ) -> None:
         if beta != "auto" and isinstance(beta, str):
             raise ValueError(f"beta must be 'auto' or a number >= 0; got {beta!r}")
-        if "beta_switch_se" in params:
-            raise ValueError("beta_switch_se belongs to 'ada-semi' ('ada-synthetic' chooses beta on its own anomalies)")
         self.auto_beta = beta == "auto"
         super().__init__(method, beta=SCORE_DEFAULTS["beta"] if self.auto_beta else beta, **params)
         kinds = (synthetic_kinds,) if isinstance(synthetic_kinds, str) else tuple(synthetic_kinds)
@@ -100,9 +109,10 @@ class SyntheticADADetector(SemiSupervisedADADetector):
         self.beta_validation_: dict[float, float] | None = None
 
     def get_params(self) -> dict[str, Any]:
-        """Constructor parameters (β is chosen on many self-made anomalies: ``ada-semi``'s switch rule is not one)."""
+        """Constructor parameters."""
         return {
             **self.vaegan_params(),
+            "beta_switch_se": self.beta_switch_se,
             "beta": "auto" if self.auto_beta else self.beta,
             "synthetic_kinds": list(self.synthetic_kinds),
             "synthetic_per_image": self.synthetic_per_image,
@@ -148,15 +158,56 @@ class SyntheticADADetector(SemiSupervisedADADetector):
             self_supervised = self._share_warnings(VAEGANDetector("ada", **self.vaegan_params()))
             self_supervised.fit(x_train, x_val, callbacks=callbacks)
         super().fit(x_train, x_val, made, None, callbacks, verbose, self_supervised=self_supervised)
-        self.beta_validation_ = None
+        self.beta_validation_ = self.beta_choice_ = None
         if self.auto_beta:
             reference = self._spread_reference(x_train, x_val)
             val_made, _ = make_synthetic_anomalies(reference, self.seed + VAL_ANOMALY_SEED, self.synthetic_kinds)
-            self.beta_validation_ = self._auroc_per_beta(reference, val_made, BETA_GRID)
-            self.beta_selected_ = max(BETA_GRID, key=self.beta_validation_.get)  # the smallest β of equals
-            logger.info("beta chosen on self-made validation anomalies: %g", self.beta_selected_)
+            decision = self._beta_decision(
+                reference, val_made, BETA_GRID, SCORE_DEFAULTS["beta"], self.beta_switch_se, self.seed
+            )
+            self._record_beta_choice(decision, "self-made anomalies of the validation images")
             self._threshold_after_fit(x_val)
         return self
+
+    def choose_beta(
+        self,
+        x_val: np.ndarray,
+        x_val_anomalies: np.ndarray,
+        grid: Sequence[float] = BETA_GRID,
+        switch_se: float = BETA_SWITCH_SE,
+        seed: int = 0,
+    ) -> SyntheticADADetector:
+        """β from labelled validation anomalies, by :meth:`VAEGANDetector.choose_beta`'s rule (and its arguments).
+
+        Replaces the β chosen at fit time on self-made anomalies (it is the
+        current β that a candidate must beat); the networks are unchanged
+        and the default threshold is refitted on ``x_val``.
+        """
+        decision = self._checked_beta_decision(x_val, x_val_anomalies, grid, switch_se, seed)
+        self._record_beta_choice(decision, "the known anomalies")
+        return self._threshold_after_fit(self._check_input(x_val))
+
+    def _record_beta_choice(self, decision: dict[str, Any], on: str) -> None:
+        """Take ``decision``'s β, unless every candidate ranks the anomalies below the normal images.
+
+        Self-made anomalies that every β scores as *more normal* than the
+        normal images (AUROC < 0.5 for all) say that ``D_ano`` learned its
+        own generator, not what is anomalous: the "best" β would then be
+        the one that hides the D term's error best, chosen on a wrong
+        signal, so β stays where it was, with a warning.
+        """
+        if max(decision["validation"].values()) < 0.5 and decision["chosen"] != decision["current"]:
+            message = (
+                f"every candidate beta ranks the {on} below the normal images (validation AUROC "
+                f"{', '.join(f'{v:.3f}' for v in decision['validation'].values())}): D_ano learned its own generator, "
+                f"not what is anomalous, so beta stays at {decision['current']:g}"
+            )
+            logger.warning("beta choice: %s", message)
+            decision = {**decision, "chosen": decision["current"], "warnings": [*decision["warnings"], message]}
+        self.beta_selected_ = decision["chosen"]
+        self.beta_validation_ = decision["validation"]
+        self.beta_choice_ = {**{k: v for k, v in decision.items() if k != "validation"}, "on": on}
+        logger.info("beta %g chosen on %s", self.beta_selected_, on)
 
     def evidence_maps(self, images: np.ndarray, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
         """``D_ano``'s local evidence against "normal": maps ``(N, H, W)`` and image scores ``(N,)``.

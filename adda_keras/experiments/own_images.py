@@ -71,6 +71,7 @@ from adda_keras.detectors import (
     load_detector,
     make_detector,
 )
+from adda_keras.detectors.ada import MIN_BETA_ANOMALIES
 from adda_keras.diagnostics import belief_aurocs, describe_belief_aurocs
 from adda_keras.experiments.common import check_output_dir
 from adda_keras.experiments.files import atomic_output, check_file_target, check_not_an_input, shared_files
@@ -288,7 +289,7 @@ def describe_beta_choice(detector: AnomalyDetector) -> list[str]:
         f"a change needs more than {choice['switch_se']:g} standard errors"
     )
     return [
-        f"{verdict} on the known anomalies: {reason}",
+        f"{verdict} on {choice.get('on', 'the known anomalies')}: {reason}",
         f"  validation AUROC per beta: {curve}",
         *(f"  warning: {message}" for message in choice["warnings"]),
     ]
@@ -481,6 +482,15 @@ def fit_folder(config: FitConfig) -> FitReport:
     if config.known_anomaly_dir is not None:
         known_files = find_image_files([config.known_anomaly_dir])
         _refuse_shared(known_files, train_files + val_files, "the known-anomaly folder", "normal image")
+        if capabilities.chooses_beta and not capabilities.trains_on_known and len(known_files) < MIN_BETA_ANOMALIES:
+            logger.warning(
+                "the known-anomaly folder %s holds %d image(s), fewer than the %d from which beta is chosen: "
+                "beta will stay at its default (they still give the threshold's recall); saying so now, before "
+                "training",
+                config.known_anomaly_dir,
+                len(known_files),
+                MIN_BETA_ANOMALIES,
+            )
     _check_memory(len(train_files) + len(val_files) + len(known_files or []), (*size, 3 if color == "rgb" else 1))
     x_train = load_image_files(train_files, size, color)
     x_val = load_image_files(val_files, size, color)

@@ -511,7 +511,7 @@ def _export(args: argparse.Namespace) -> None:
     if args.format == "savedmodel" and Path(args.out).exists() and not Path(args.out).is_dir():
         raise ValueError(f"a SavedModel is a folder; --out {args.out} is a file")
     from adda_keras.detectors import load_detector
-    from adda_keras.detectors.export import export_detector
+    from adda_keras.detectors.export import TFLITE_BATCH, export_detector
     from adda_keras.experiments.common import check_output_dir
 
     check_output_dir(Path(args.out).parent if str(Path(args.out).parent) else ".")
@@ -521,7 +521,7 @@ def _export(args: argparse.Namespace) -> None:
         raise ValueError(str(error)) from error
     path = export_detector(detector, args.out, args.format)
     height, width, channels = detector.image_shape_
-    batch = "N" if args.format == "savedmodel" else "1"
+    batch = "N" if args.format == "savedmodel" else str(TFLITE_BATCH)
     print(
         f"exported the {detector.method!r} model {args.model} as {args.format} to {path}\n"
         f"input 'images': float32 ({batch}, {height}, {width}, {channels}) in [0, 1]; outputs 'score' ({batch},), "

@@ -12,11 +12,16 @@ Serving, a C++ program, another Python without adda_keras).
 
 ``"tflite"`` converts the same function with ``tf.lite.TFLiteConverter``
 to one ``.tflite`` file, with TFLite's built-in operations only (no Flex
-delegate), for phones and small devices. Its input is one image at a time
-(:data:`TFLITE_BATCH`): the decoder's upsampling leaves the batch
-dimension dynamic otherwise, and TFLite's built-in convolutions then fail. Where a detector needs an
-operation that TFLite lacks, the conversion fails with an error that says
-so, and the SavedModel remains available. Pixel detectors (scikit-learn)
+delegate), for phones and small devices; TFLite's interpreter runs its
+convolutions with the XNNPACK delegate (its default on CPUs). Its input is
+a fixed batch of :data:`TFLITE_BATCH` images: TFLite's built-in
+convolutions need static shapes, and a batch of 16 costs less CPU time per
+image than one image at a time (``results/benchmark_scoring.md``). Send
+fewer images padded to the batch and drop the padding's outputs:
+:func:`pad_to_batch` pads, :func:`run_tflite` does both for any number of
+images. Where a detector needs an operation that TFLite lacks, the
+conversion fails with an error that says so, and the SavedModel remains
+available. Pixel detectors (scikit-learn)
 have no TensorFlow graph, and AnoGAN scores by a latent search (gradient
 steps per image): neither can be exported.
 """
@@ -28,16 +33,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from adda_keras.detectors.base import AnomalyDetector, KerasDetector
 
-__all__ = ["EXPORT_FORMATS", "export_detector", "serving_function"]
+__all__ = ["EXPORT_FORMATS", "TFLITE_BATCH", "export_detector", "pad_to_batch", "run_tflite", "serving_function"]
 
 #: the formats of :func:`export_detector`
 EXPORT_FORMATS = ("savedmodel", "tflite")
-#: the TFLite model's batch size: fixed, because TFLite's built-in convolutions need static shapes
-TFLITE_BATCH = 1
+#: the TFLite model's batch size: fixed, because TFLite's built-in convolutions need static shapes; 16 had the
+#: lowest CPU time per image with XNNPACK (``results/benchmark_scoring.md``)
+TFLITE_BATCH = 16
 
 
 class _Serving(tf.Module):
@@ -114,6 +121,38 @@ def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], for
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def pad_to_batch(images: np.ndarray, batch_size: int = TFLITE_BATCH) -> np.ndarray:
+    """``images`` ``(n, H, W, C)``, ``n <= batch_size``, padded to ``batch_size`` with copies of the last image.
+
+    The TFLite model takes exactly :data:`TFLITE_BATCH` images; keep the
+    first ``n`` rows of its outputs.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or not 1 <= len(images) <= batch_size:
+        raise ValueError(f"images must be (n, H, W, C) with 1 <= n <= {batch_size}; got shape {images.shape}")
+    return np.concatenate([images, np.repeat(images[-1:], batch_size - len(images), axis=0)])
+
+
+def run_tflite(
+    path: str | os.PathLike[str], images: np.ndarray, num_threads: int | None = None
+) -> dict[str, np.ndarray]:
+    """Score any number of ``images`` with a ``.tflite`` file of :func:`export_detector`: ``score``, ``map``, ``label``.
+
+    The images go through the model's fixed batch (:func:`pad_to_batch`
+    for the last one); TFLite's interpreter applies XNNPACK, with
+    ``num_threads`` threads (default: TFLite's choice).
+    """
+    runner = tf.lite.Interpreter(model_path=str(path), num_threads=num_threads).get_signature_runner()
+    batch_size = int(runner.get_input_details()["images"]["shape"][0])
+    images = np.asarray(images, dtype=np.float32)
+    chunks = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        outputs = runner(images=pad_to_batch(batch, batch_size))
+        chunks.append({key: value[: len(batch)] for key, value in outputs.items()})
+    return {key: np.concatenate([chunk[key] for chunk in chunks]) for key in ("score", "map", "label")}
 
 
 def _frozen(concrete: tf.types.experimental.ConcreteFunction) -> tf.types.experimental.ConcreteFunction:

@@ -37,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from adda_keras.detectors.base import AnomalyDetector, KerasDetector
+from adda_keras.validation import check_int
 
 __all__ = ["EXPORT_FORMATS", "TFLITE_BATCH", "export_detector", "pad_to_batch", "run_tflite", "serving_function"]
 
@@ -75,12 +76,19 @@ def serving_function(detector: AnomalyDetector) -> tf.types.experimental.Concret
     return _Serving(detector).serve.get_concrete_function()
 
 
-def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], format: str = "savedmodel") -> Path:
+def export_detector(
+    detector: AnomalyDetector,
+    path: str | os.PathLike[str],
+    format: str = "savedmodel",
+    batch_size: int = TFLITE_BATCH,
+) -> Path:
     """Write ``detector`` as a serving artifact at ``path``: a SavedModel folder or a ``.tflite`` file.
 
     Raises ``ValueError`` for an unknown format, a detector without
     networks or without a threshold, a ``.tflite`` path of another suffix,
-    or a detector that TFLite's built-in operations cannot express. The
+    or a detector that TFLite's built-in operations cannot express.
+    ``batch_size`` is the TFLite model's fixed batch (the SavedModel takes
+    any batch). The
     artifact is written beside ``path`` and moved there when complete; an
     existing ``path`` is replaced only then.
     """
@@ -90,7 +98,7 @@ def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], for
     path = Path(path)
     if format == "tflite" and path.suffix != ".tflite":
         raise ValueError(f"a TFLite model is one '.tflite' file; got {str(path)!r}")
-    module = _Serving(detector, batch=None if format == "savedmodel" else TFLITE_BATCH)
+    module = _Serving(detector, batch=None if format == "savedmodel" else check_int("batch_size", batch_size))
     try:
         concrete = module.serve.get_concrete_function()
     except Exception as error:  # noqa: BLE001  (tracing raises many types; one error that names the detector)

@@ -19,7 +19,7 @@ padded to that shape and the padding's outputs are dropped
 batch of a few dozen images keeps the activations in the cache; a batch of
 512, the earlier default, did not (``results/benchmark_scoring.md``).
 
-:func:`reference_result` is the path this replaced (the Keras networks as
+:func:`reference_path` is the path this replaced (the Keras networks as
 saved, batches of 512, the score assembled eagerly after the compiled
 pass), kept as the reference that the tests and
 ``scripts/benchmark_scoring.py`` compare the fast path against.
@@ -43,6 +43,7 @@ __all__ = [
     "REFERENCE_BATCH_SIZE",
     "SCORE_KINDS",
     "VAEGANPasses",
+    "reference_path",
     "reference_result",
     "run_in_batches",
     "weighted_residual_map",
@@ -219,17 +220,18 @@ def run_in_batches(
     return [np.concatenate([chunk[i] for chunk in chunks]) for i in range(len(chunks[0]))]
 
 
-def reference_result(detector: Any, images: np.ndarray, batch_size: int = REFERENCE_BATCH_SIZE) -> AnomalyResult:
-    """Scores and maps of a fitted VAEGAN-family detector by the path the fast one replaced.
+def reference_path(detector: Any) -> Callable[[np.ndarray, int], AnomalyResult]:
+    """The scoring path that the fast one replaced, compiled once for a fitted VAEGAN-family detector.
 
-    The Keras networks as saved (the decoder upsamples, then convolves at
-    full resolution), one compiled pass over all the parts in batches of
-    ``batch_size`` (512 before), then the score and the map assembled
+    The returned ``score(images, batch_size=512)`` gives an
+    :class:`~adda_keras.detectors.base.AnomalyResult` as the library did
+    before: the Keras networks as saved (the decoder upsamples, then
+    convolves at full resolution), one compiled pass over all the parts
+    (traced once for any batch size), then the score and the map assembled
     eagerly; ``ada-d-only``'s map is the whole attention ``c`` (with the
     reconstruction's CAM), as it was. For tests and benchmarks: the fast
     path must give these scores within float rounding.
     """
-    images = detector._check_input(images)
     model, discriminators = detector._scoring_networks()
     passes = VAEGANPasses(
         model,
@@ -242,20 +244,29 @@ def reference_result(detector: Any, images: np.ndarray, batch_size: int = REFERE
     )
     compiled = tf.function(passes.parts, input_signature=[tf.TensorSpec((None, *detector.image_shape_), tf.float32)])
     kind, beta = detector._score_kind(), detector._score_beta()
-    scores, maps = [], []
-    for start in range(0, len(images), batch_size):
-        batch = tf.constant(images[start : start + batch_size])
-        parts = compiled(batch)
-        if kind == "pixel":
-            residual = squared_residual(batch, parts["reconstruction"])
-            batch_scores, batch_maps = tf.reduce_mean(residual, axis=(1, 2)), residual
-        elif kind == "belief":
-            batch_scores, batch_maps = -parts["normal_probability"], parts["attention"]
-        else:
-            batch_scores = ada_score(
-                batch, parts["reconstruction"], parts["attention"], parts["normal_probability"], beta
-            )
-            batch_maps = weighted_residual_map(batch, parts["reconstruction"], parts["attention"])
-        scores.append(batch_scores.numpy())
-        maps.append(batch_maps.numpy())
-    return AnomalyResult(np.concatenate(scores).astype(np.float32), np.concatenate(maps).astype(np.float32))
+
+    def score(images: np.ndarray, batch_size: int = REFERENCE_BATCH_SIZE) -> AnomalyResult:
+        images = detector._check_input(images)
+        scores, maps = [], []
+        for start in range(0, len(images), batch_size):
+            batch = tf.constant(images[start : start + batch_size])
+            parts = compiled(batch)
+            if kind == "pixel":
+                residual = squared_residual(batch, parts["reconstruction"])
+                batch_scores, batch_maps = tf.reduce_mean(residual, axis=(1, 2)), residual
+            elif kind == "belief":
+                batch_scores, batch_maps = -parts["normal_probability"], parts["attention"]
+            else:
+                reconstruction, attention = parts["reconstruction"], parts["attention"]
+                batch_scores = ada_score(batch, reconstruction, attention, parts["normal_probability"], beta)
+                batch_maps = weighted_residual_map(batch, reconstruction, attention)
+            scores.append(batch_scores.numpy())
+            maps.append(batch_maps.numpy())
+        return AnomalyResult(np.concatenate(scores).astype(np.float32), np.concatenate(maps).astype(np.float32))
+
+    return score
+
+
+def reference_result(detector: Any, images: np.ndarray, batch_size: int = REFERENCE_BATCH_SIZE) -> AnomalyResult:
+    """Scores and maps of ``images`` by :func:`reference_path` (compiled anew: for one-off comparisons)."""
+    return reference_path(detector)(images, batch_size)

@@ -243,7 +243,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--train-images", type=int, default=128, help="images of each training epoch")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[16, 32, 64, 128])
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[16, 32, 64, 128, 256, 512])
     parser.add_argument("--output", default="results")
     args = parser.parse_args()
     model, cores = machine_info()["cpu_model"], os.cpu_count()

@@ -13,11 +13,11 @@ low-resolution form (:class:`~adda_keras.models.fast.FastDecoder`).
 
 Images are scored in batches of one fixed shape,
 :data:`~adda_keras.detectors.base.SCORE_BATCH_SIZE` by default (the API's
-``batch_size``, the command line and export share it): the last batch is
-padded to that shape and the padding's outputs are dropped
-(:func:`run_in_batches`), so each function is traced once. A fixed
-batch of a few dozen images keeps the activations in the cache; a batch of
-512, the earlier default, did not (``results/benchmark_scoring.md``).
+``batch_size`` and the command line share it): the last batch is padded
+to that shape and the padding's outputs are dropped
+(:func:`run_in_batches`), so each function is traced once whatever the
+number of images. (TFLite export has its own fixed batch,
+:data:`~adda_keras.detectors.export.TFLITE_BATCH`.)
 
 :func:`reference_path` is the path this replaced (the Keras networks as
 saved, batches of 512, the score assembled eagerly after the compiled

@@ -44,7 +44,6 @@ import math
 import os
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,11 +120,8 @@ NEGATIVE_SCORES = (
     "beta * D(x), the discriminator's belief that the image is normal, so confidently normal images score below "
     "0; only the order of the scores and their place against the threshold matter"
 )
-#: images read and scored at a time (a multiple of ``predict``'s default batch, so scores match the Python API's bit
-#: for bit); the next chunk is read while one is scored
+#: images read and scored at a time (the default batch of ``predict``, so scores match the Python API's bit for bit)
 SCORE_CHUNK = 512
-#: threads that write maps and overlay pictures while the next images are scored
-WRITER_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -587,56 +583,41 @@ def score_paths(config: ScoreConfig) -> ScoreReport:
     scores, labels, normalised, map_files, overlay_files = [], [], [], [], []
     threshold = config.threshold if config.threshold is not None else detector.threshold_
     bar = ProgressBar(len(files), "scoring", force=False) if config.progress else None
-    chunks = [files[first : first + SCORE_CHUNK] for first in range(0, len(files), SCORE_CHUNK)]
-
-    def read(chunk: list[Path]) -> tuple[np.ndarray, list[Path], list[UnreadableImage]]:
+    for first in range(0, len(files), SCORE_CHUNK):
+        chunk = files[first : first + SCORE_CHUNK]
         if config.skip_unreadable:
-            return read_image_files(chunk, size, color)
-        return load_image_files(chunk, size, color), chunk, []
-
-    # One thread reads the next chunk and WRITER_THREADS write maps and pictures while the detector scores:
-    # decoding, PNG encoding and file writes release the GIL, so they overlap with the compiled pass.
-    with ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(WRITER_THREADS) as writer:
-        pending = reader.submit(read, chunks[0]) if chunks else None
-        writes: list[Future] = []
-        for number, chunk in enumerate(chunks):
-            first = number * SCORE_CHUNK
-            images, chunk_files, chunk_skipped = pending.result()
-            if number + 1 < len(chunks):
-                pending = reader.submit(read, chunks[number + 1])
+            images, chunk_files, chunk_skipped = read_image_files(chunk, size, color)
             skipped += chunk_skipped
-            if len(chunk_files):
-                result = detector.predict(images, threshold=config.threshold)
-                chunk_normalised = normalised_scores(result.scores, threshold, info)
-                index_of = {path: first + i for i, path in enumerate(chunk)}
-                for index, path in enumerate(chunk_files):
-                    row = [str(path), f"{result.scores[index]:.9g}"]
-                    row += ["", ""] if result.labels is None else [int(result.labels[index]), f"{threshold:.9g}"]
-                    row.append("" if chunk_normalised is None else f"{chunk_normalised[index]:.6g}")
-                    name = f"{index_of[path]:05d}_{path.stem}"
-                    if config.maps is not None:
-                        target = Path(config.maps) / f"{name}.npy"
-                        writes.append(writer.submit(_write_map_file, target, result.maps[index], path))
-                        map_files.append(target)
-                        row.append(str(target))
-                    if config.overlays is not None:
-                        target = Path(config.overlays) / f"{name}.png"
-                        caption = _caption(result, index, path)
-                        writes.append(
-                            writer.submit(_write_overlay, target, images[index], result.maps[index], map_scale, caption)
-                        )
-                        overlay_files.append(target)
-                        row.append(str(target))
-                    rows.append(row)
-                kept += chunk_files
-                scores.append(result.scores)
-                labels.append(result.labels)
-                normalised.append(chunk_normalised)
-            writes = _finished(writes)
-            if bar is not None:
-                bar.update(min(first + SCORE_CHUNK, len(files)))
-        for write in writes:
-            write.result()  # raises the first failed write
+        else:
+            images, chunk_files = load_image_files(chunk, size, color), chunk
+        if len(chunk_files):
+            result = detector.predict(images, threshold=config.threshold)
+            chunk_normalised = normalised_scores(result.scores, threshold, info)
+            index_of = {path: first + i for i, path in enumerate(chunk)}
+            for index, path in enumerate(chunk_files):
+                row = [str(path), f"{result.scores[index]:.9g}"]
+                row += ["", ""] if result.labels is None else [int(result.labels[index]), f"{threshold:.9g}"]
+                row.append("" if chunk_normalised is None else f"{chunk_normalised[index]:.6g}")
+                name = f"{index_of[path]:05d}_{path.stem}"
+                if config.maps is not None:
+                    target = Path(config.maps) / f"{name}.npy"
+                    write_map(target, map_at_size(result.maps[index], _file_size(path)))
+                    map_files.append(target)
+                    row.append(str(target))
+                if config.overlays is not None:
+                    target = Path(config.overlays) / f"{name}.png"
+                    caption = _caption(result, index, path)
+                    picture = overlay_picture(images[index], result.maps[index], map_scale, caption, map_scale)
+                    picture.save(target, compress_level=1)  # a few times faster than the default 6, files ~1.5x
+                    overlay_files.append(target)
+                    row.append(str(target))
+                rows.append(row)
+            kept += chunk_files
+            scores.append(result.scores)
+            labels.append(result.labels)
+            normalised.append(chunk_normalised)
+        if bar is not None:
+            bar.update(min(first + SCORE_CHUNK, len(files)))
     if bar is not None:
         bar.close()
     if not kept:
@@ -695,28 +676,6 @@ def _caption(result: Any, index: int, path: Path) -> str:
     else:
         verdict = "ANOMALY" if result.labels[index] else "normal (below threshold)"
     return f"{verdict}  score {result.scores[index]:.4g}  {path.name}"
-
-
-def _write_map_file(target: Path, anomaly_map: np.ndarray, source: Path) -> None:
-    """Write one map as ``.npy`` at the size of its image file (run by a writer thread)."""
-    write_map(target, map_at_size(anomaly_map, _file_size(source)))
-
-
-def _write_overlay(target: Path, image: np.ndarray, anomaly_map: np.ndarray, scale: float | None, caption: str) -> None:
-    """Draw and save one overlay picture (run by a writer thread)."""
-    picture = overlay_picture(image, anomaly_map, scale, caption, scale)
-    picture.save(target, compress_level=1)  # a few times faster than the default 6, files ~1.5x
-
-
-def _finished(writes: list[Future]) -> list[Future]:
-    """The writes still running; a finished one that failed raises its error now."""
-    running = []
-    for write in writes:
-        if write.done():
-            write.result()
-        else:
-            running.append(write)
-    return running
 
 
 def _file_size(path: Path) -> tuple[int, int]:

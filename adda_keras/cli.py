@@ -525,7 +525,7 @@ def _export(args: argparse.Namespace) -> None:
     if args.format == "tflite" and Path(args.out).suffix != ".tflite":
         raise ValueError(f"a TFLite model is one '.tflite' file; got --out {args.out!r}")
     from adda_keras.detectors import load_detector
-    from adda_keras.detectors.export import check_export_target, export_detector
+    from adda_keras.detectors.export import TFLITE_BATCH, check_export_target, export_detector
     from adda_keras.experiments.common import check_output_dir
 
     check_output_dir(Path(args.out).resolve().parent)
@@ -536,7 +536,7 @@ def _export(args: argparse.Namespace) -> None:
         raise ValueError(str(error)) from error
     path = export_detector(detector, args.out, args.format)
     height, width, channels = detector.image_shape_
-    batch = "N" if args.format == "savedmodel" else "1"
+    batch = "N" if args.format == "savedmodel" else str(TFLITE_BATCH)
     print(
         f"exported the {detector.method!r} model {args.model} as {args.format} to {path}\n"
         f"input 'images': float32 ({batch}, {height}, {width}, {channels}) in [0, 1]; outputs 'score' ({batch},), "

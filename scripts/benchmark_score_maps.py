@@ -8,18 +8,24 @@ images are 64x64 crops of scikit-image's brick photo, written as PNG files
 epoch (throughput does not depend on how well it is trained). Each setting
 is run ``--repeats`` times and the best run is kept; the load average of
 the machine is recorded with the result, since the development machine's
-two cores are shared. Writes ``results/benchmark_score_maps.md``.
+two cores are shared. Each run is a fresh Python process (the command's
+own cost). With ``--baseline DIR``, a checkout of an earlier adda_keras
+(e.g. ``mkdir /tmp/old && git archive d3246ae | tar -x -C /tmp/old``) scores
+the same files with the same model in runs interleaved with this one's, so
+that both see the same load. Writes ``results/benchmark_score_maps.md``.
 
-    python scripts/benchmark_score_maps.py [--images 1000] [--repeats 3] [--color grayscale]
+    python scripts/benchmark_score_maps.py [--images 1000] [--repeats 3] [--color grayscale] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +33,30 @@ from PIL import Image
 
 from adda_keras.data.defects import texture_crops
 from adda_keras.experiments.common import machine_info
-from adda_keras.experiments.own_images import FitConfig, ScoreConfig, fit_folder, score_paths
+from adda_keras.experiments.own_images import FitConfig, fit_folder
 
 #: the issue's target for scoring with maps at 64x64
 TARGET = 200.0
+#: one ``score`` run in a fresh process: images/s after loading (as ``score`` prints it), CPU ms per image in all
+_RUN = """
+import json, sys, time
+cpu = time.process_time()
+from adda_keras.experiments.own_images import ScoreConfig, score_paths
+report = score_paths(ScoreConfig(**json.loads(sys.argv[1])))
+n = len(report.files)
+print(json.dumps({"rate": n / report.seconds, "cpu_ms": 1000 * (time.process_time() - cpu) / n}))
+"""
+
+
+def score_run(library: Path, config: dict) -> dict[str, float]:
+    """Run ``score_paths(ScoreConfig(**config))`` with the adda_keras found in ``library``, in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(library), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    run = subprocess.run(
+        [sys.executable, "-c", _RUN, json.dumps(config)], capture_output=True, text=True, env=env, check=False
+    )
+    if run.returncode:
+        raise RuntimeError(f"score run failed with {library}: {run.stderr[-2000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def write_crops(folder: Path, n_images: int, color: str, seed: int) -> None:
@@ -44,13 +70,17 @@ def write_crops(folder: Path, n_images: int, color: str, seed: int) -> None:
 
 
 def main() -> None:
-    """Train, then time ``score_paths`` in three settings; write the table."""
+    """Train, then time ``score`` in three settings (and against ``--baseline``); write the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--color", choices=("grayscale", "rgb"), default="grayscale")
+    parser.add_argument("--baseline", help="a checkout of an earlier adda_keras to time in the same run")
     parser.add_argument("--output", default="results")
     args = parser.parse_args()
+    libraries = {"this": Path(__file__).resolve().parents[1]}
+    if args.baseline:
+        libraries = {"baseline": Path(args.baseline).resolve(), **libraries}
     work = Path(tempfile.mkdtemp(prefix="adda-benchmark-"))
     try:
         write_crops(work / "train", 64, args.color, seed=1)
@@ -58,55 +88,63 @@ def main() -> None:
         write_crops(work / "test", args.images, args.color, seed=3)
         model = work / "ada.keras"
         fit_folder(FitConfig(str(work / "train"), str(model), val_dir=str(work / "val"), epochs=1, verbose=0))
+        base = {"model": str(model), "paths": [str(work / "test")], "out": str(work / "s.csv")}
         settings = {
-            "scores only": {},
-            "--maps": {"maps": str(work / "maps")},
-            "--maps --overlays": {"maps": str(work / "maps"), "overlays": str(work / "overlays")},
+            "scores only": base,
+            "--maps": {**base, "maps": str(work / "maps")},
+            "--maps --overlays": {**base, "maps": str(work / "maps"), "overlays": str(work / "overlays")},
         }
-        rates, totals, cpu_ms, loads = {}, {}, {}, []
-        for name, options in settings.items():
-            rates[name] = totals[name] = 0.0
-            cpu_ms[name] = float("inf")
-            for _ in range(args.repeats):
-                for folder in ("maps", "overlays"):
-                    shutil.rmtree(work / folder, ignore_errors=True)
-                loads.append(os.getloadavg()[0])
-                start, cpu = time.perf_counter(), time.process_time()
-                report = score_paths(ScoreConfig(str(model), [str(work / "test")], str(work / "s.csv"), **options))
-                total, cpu = time.perf_counter() - start, time.process_time() - cpu
-                n = len(report.files)
-                rates[name] = max(rates[name], n / report.seconds)
-                totals[name] = max(totals[name], n / total)
-                cpu_ms[name] = min(cpu_ms[name], 1000 * cpu / n)
-            print(
-                f"{name}: {rates[name]:.0f} images/s ({totals[name]:.0f} with model loading), {cpu_ms[name]:.2f} CPU ms"
-            )
+        best: dict[tuple[str, str], dict] = {}
+        for _ in range(args.repeats):
+            for name, config in settings.items():
+                for library, path in libraries.items():
+                    for folder in ("maps", "overlays"):
+                        shutil.rmtree(work / folder, ignore_errors=True)
+                    before = os.getloadavg()[0]
+                    result = score_run(path, config)
+                    entry = best.setdefault((name, library), {"rate": 0.0, "cpu_ms": float("inf"), "loads": []})
+                    entry["rate"] = max(entry["rate"], result["rate"])
+                    entry["cpu_ms"] = min(entry["cpu_ms"], result["cpu_ms"])
+                    entry["loads"].append(before)
+                    print(f"{name} ({library}): {result['rate']:.0f} images/s, {result['cpu_ms']:.2f} CPU ms, "
+                          f"load {before:.1f}", flush=True)  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
     machine = machine_info()
+    with_maps = best[("--maps", "this")]["rate"]
+    baseline_note = (
+        f" `baseline`: the library at `{args.baseline}`, run alternately with this checkout (`this`)."
+        if args.baseline
+        else ""
+    )
     lines = [
         "# `adda-keras score` throughput with maps, 64x64",
         "",
         f"Made by `python scripts/benchmark_score_maps.py --images {args.images} --repeats {args.repeats} "
-        f"--color {args.color}`: {args.images} PNG files of 64x64 {args.color} brick crops scored by a saved ADA "
-        "model, end to end (read, score, write the CSV; `.npy` maps at the file's size; overlay pictures drawn "
-        f"with Pillow); best of {args.repeats} runs.",
+        f"--color {args.color}{' --baseline ' + args.baseline if args.baseline else ''}`: {args.images} PNG files "
+        f"of 64x64 {args.color} brick crops scored by a saved ADA model, end to end (read, score, write the CSV; "
+        f"`.npy` maps at the file's size; overlay pictures drawn with Pillow), each run a fresh process; best of "
+        f"{args.repeats} runs.{baseline_note}",
         "",
-        "| setting | images / s | images / s, model loading included | CPU ms / image (all threads) |",
-        "|---|---|---|---|",
-        *(f"| {name} | {rates[name]:,.0f} | {totals[name]:,.0f} | {cpu_ms[name]:.2f} |" for name in rates),
+        "| setting | library | images / s | CPU ms / image (all threads, model loading included) | load |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {library} | {entry['rate']:,.0f} | {entry['cpu_ms']:.2f} | "
+            f"{min(entry['loads']):.1f}-{max(entry['loads']):.1f} |"
+            for (name, library), entry in best.items()
+        ),
         "",
         "Images per second count reading the files, scoring them, writing the CSV and the maps, after the model "
-        "was loaded and its scoring pass traced (what `score` prints); the next column includes loading the "
-        "model file, a fixed cost of a few seconds per run. CPU time is that of the whole process, all threads.",
+        "was loaded and its scoring pass traced (what `score` prints). CPU time is that of the whole process, all "
+        "threads, from start to end (loading TensorFlow and the model included). The load column is the one-minute "
+        "load average before each run: the machine's two cores were shared with other jobs.",
         "",
         f"Target of the own-images issue: >= {TARGET:.0f} images/s with maps; "
-        f"{'met' if rates['--maps'] >= TARGET else 'not met'} ({rates['--maps']:,.0f} with `--maps`, "
-        f"{rates['--maps --overlays']:,.0f} with `--maps --overlays`).",
+        f"{'met' if with_maps >= TARGET else 'not met'} ({with_maps:,.0f} with `--maps`, "
+        f"{best[('--maps --overlays', 'this')]['rate']:,.0f} with `--maps --overlays`).",
         "",
-        f"Machine: {machine['processor']}, {machine['cpu_count']} CPUs, GPUs {machine['gpus'] or 'none'}, "
-        f"TensorFlow {machine['tensorflow']}; load average during the runs {min(loads):.1f} to {max(loads):.1f} "
-        "(the cores were shared with other jobs).",
+        f"Machine: {machine['cpu_model']}, {machine['cpu_count']} CPUs, GPUs {machine['gpus'] or 'none'}, "
+        f"TensorFlow {machine['tensorflow']}.",
         "",
     ]
     out = Path(args.output) / "benchmark_score_maps.md"

@@ -14,6 +14,7 @@ from PIL import Image
 
 from adda_keras import load_detector, make_detector
 from adda_keras.cli import main
+from adda_keras.detectors.export import TFLITE_BATCH
 from adda_keras.experiments.own_images import (
     CalibrateConfig,
     FitConfig,
@@ -196,6 +197,7 @@ def test_exported_models_score_like_the_library_in_a_fresh_process(ada_files, fm
     assert main(["export", str(model), "--format", fmt, "--out", str(out)]) == 0
     detector = load_detector(model)
     _, images = load_images_for(detector, [ada_files["root"] / "test"])
+    images = np.concatenate([images, images[:5]])  # not a multiple of the TFLite batch
     np.save(tmp_path / "images.npy", images)
     script = f"""
 import json, sys
@@ -208,7 +210,13 @@ if {fmt!r} == "savedmodel":
     results = [{{k: v.numpy() for k, v in serve(images=tf.constant(images)).items()}}]
 else:
     runner = tf.lite.Interpreter(model_path={str(out)!r}).get_signature_runner()
-    results = [runner(images=images[i : i + 1]) for i in range(len(images))]
+    batch = runner.get_input_details()["images"]["shape"][0]
+    assert batch == {TFLITE_BATCH}, batch
+    results = []
+    for i in range(0, len(images), batch):  # a fixed batch: pad the last one, keep its first rows
+        chunk = images[i : i + batch]
+        padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - len(chunk), axis=0)])
+        results.append({{k: v[: len(chunk)] for k, v in runner(images=padded).items()}})
 print(json.dumps({{k: np.concatenate([r[k] for r in results]).ravel().tolist() for k in ("score", "map", "label")}}))
 """
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd="/")

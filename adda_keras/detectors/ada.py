@@ -19,8 +19,9 @@ self-supervised VAEGAN:
 
 The reconstruction ``x̂`` always comes from the self-supervised VAEGAN's
 generator (trained on normal images only). Scores and maps for a batch come
-from one compiled ``tf.function`` pass (reconstruction, attention of both
-``x`` and ``x̂``, ``D(x)``).
+from one compiled ``tf.function`` pass per fixed batch shape that computes
+only what the score needs, with the decoder in its exact low-resolution
+form (:mod:`adda_keras.detectors.fast_scoring`).
 
 β is given in units of the two terms' spread on normal validation images:
 the raw weight is ``β · std(attention term) / std(D term)``, so β means the
@@ -33,7 +34,7 @@ from __future__ import annotations
 
 import abc
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 import keras
@@ -41,20 +42,14 @@ import numpy as np
 import scipy.stats
 import tensorflow as tf
 
-from adda_keras.attention import ATTENTION_METHODS, NORMALISATIONS, attention_maps, check_option
-from adda_keras.detectors.base import KerasDetector, register_detector
+from adda_keras.attention import ATTENTION_METHODS, NORMALISATIONS, check_option
+from adda_keras.detectors.base import SCORE_BATCH_SIZE, AnomalyResult, KerasDetector, register_detector
+from adda_keras.detectors.fast_scoring import VAEGANPasses, run_in_batches
 from adda_keras.evaluation import auroc
 from adda_keras.models.networks import UPSAMPLING_MODES
 from adda_keras.models.vaegan import VAEGAN
-from adda_keras.scoring import (
-    EPSILON,
-    ada_score,
-    ada_score_from_terms,
-    attention_weighted_residual,
-    spread_ratio,
-    squared_residual,
-    weighted_residual_map,
-)
+from adda_keras.scoring import EPSILON, ada_score_from_terms, spread_ratio
+from adda_keras.scoring import weighted_residual_map as weighted_residual_map  # its old import path
 from adda_keras.training import resolve_strategy
 from adda_keras.validation import check_number
 
@@ -107,7 +102,7 @@ BETA_SWITCH_SE = 2.0
 #: bootstrap resamples behind those standard errors
 BETA_BOOTSTRAPS = 500
 
-PartsFn = Callable[[tf.Tensor], dict[str, tf.Tensor]]
+PartsFn = VAEGANPasses
 
 
 def compile_vaegan_parts(
@@ -119,9 +114,9 @@ def compile_vaegan_parts(
     attention_floor: float = 0.0,
     attention_sources: str = "both",
 ) -> PartsFn:
-    """Compile the one forward pass that every VAEGAN-based score needs.
+    """Compile the forward passes that the VAEGAN-based scores need (a :class:`VAEGANPasses`).
 
-    For a batch ``x`` it returns the reconstruction ``x̂`` (by ``model``), the
+    Called on a batch ``x``, it returns the reconstruction ``x̂`` (by ``model``), the
     attention ``c = sum over discriminators of CAM(x) + CAM(x̂)``, the two
     halves of ``c``, the summed normal probability ``sum D(x)`` and the
     attention-weighted residual. One discriminator gives self-supervised
@@ -129,35 +124,11 @@ def compile_vaegan_parts(
     ``attention_floor`` is added to ``c`` everywhere (see
     :class:`VAEGANDetector`); ``attention_sources="input"`` drops the
     ``CAM(x̂)`` half from ``c`` (it is still returned for plots).
+    ``image_shape`` is that of the images the detector scores (each batch
+    shape is traced once).
     """
     check_option("attention sources", attention_sources, ATTENTION_SOURCES)
-
-    @tf.function(input_signature=[tf.TensorSpec((None, *image_shape), tf.float32)])
-    def parts(images: tf.Tensor) -> dict[str, tf.Tensor]:
-        reconstruction = model(images, training=False)
-        attention_input = tf.zeros(tf.shape(images)[:3])
-        attention_rec = tf.zeros(tf.shape(images)[:3])
-        normal_probability = tf.zeros(tf.shape(images)[:1])
-        for discriminator in discriminators:
-            logit, features = discriminator(images, training=False)
-            normal_probability += tf.sigmoid(logit[:, 0])
-            attention_input += attention_maps(
-                discriminator, images, attention, normalisation=normalisation, features=features
-            )
-            attention_rec += attention_maps(discriminator, reconstruction, attention, normalisation=normalisation)
-        combined = attention_input + attention_floor
-        if attention_sources == "both":
-            combined += attention_rec
-        return {
-            "reconstruction": reconstruction,
-            "attention": combined,
-            "attention_input": attention_input,
-            "attention_reconstruction": attention_rec,
-            "normal_probability": normal_probability,
-            "weighted_residual": attention_weighted_residual(images, reconstruction, combined),
-        }
-
-    return parts
+    return VAEGANPasses(model, discriminators, attention, normalisation, attention_floor, attention_sources)
 
 
 def check_vaegan_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -274,10 +245,27 @@ class _AttentionDetector(KerasDetector):
         """
         return self._batched_parts(self._check_input(images))
 
-    def _batched_parts(self, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
-        parts_fn = self._compiled_parts()
-        chunks = [parts_fn(tf.constant(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
-        return {key: np.concatenate([c[key].numpy() for c in chunks]) for key in chunks[0]}
+    def _batched_parts(self, images: np.ndarray, batch_size: int = SCORE_BATCH_SIZE) -> dict[str, np.ndarray]:
+        return run_in_batches(self._compiled_parts(), images, batch_size)
+
+    def _predict(self, images: np.ndarray, batch_size: int) -> AnomalyResult:
+        """Scores and maps in batches of exactly ``batch_size`` (the last one padded): one trace per batch size."""
+        images = self._check_input(images)
+        beta = tf.constant(self._score_beta(), tf.float32)
+        scores, maps = run_in_batches(self._compiled_parts().score_pass(self._score_kind()), images, batch_size, beta)
+        return AnomalyResult(scores, maps)
+
+    def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        beta = tf.constant(self._score_beta(), tf.float32)
+        return self._compiled_parts().score_pass(self._score_kind())(images, beta)
+
+    def _score_kind(self) -> str:
+        """What the score needs (:data:`~adda_keras.detectors.fast_scoring.SCORE_KINDS`)."""
+        return "ada"
+
+    def _score_beta(self) -> float:
+        """The raw weight of the D term in this detector's score (0 for the scores without one)."""
+        return self.beta_effective_
 
     def _compiled_parts(self) -> PartsFn:
         """The compiled forward pass, traced once and shared by variants."""
@@ -454,10 +442,6 @@ class _AttentionDetector(KerasDetector):
         """The settings that :class:`VAEGAN`'s constructor takes (not the builders')."""
         return {k: v for k, v in self.vaegan_settings.items() if k in VAEGAN.hyperparameter_names}
 
-    def _ada(self, images: tf.Tensor, parts: dict[str, tf.Tensor], beta: float) -> tuple[tf.Tensor, tf.Tensor]:
-        score = ada_score(images, parts["reconstruction"], parts["attention"], parts["normal_probability"], beta)
-        return score, weighted_residual_map(images, parts["reconstruction"], parts["attention"])
-
     def _fitted_state(self) -> dict[str, Any]:
         return {**super()._fitted_state(), "spread_ratio": self.spread_ratio_}
 
@@ -597,14 +581,11 @@ class VAEGANDetector(_AttentionDetector):
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
         return self.model_, [self.model_.discriminator]
 
-    def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        parts = self._compiled_parts()(images)
-        if self.method == "anovaegan":
-            residual = squared_residual(images, parts["reconstruction"])
-            return tf.reduce_mean(residual, axis=(1, 2)), residual
-        if self.method == "ada-d-only":
-            return -parts["normal_probability"], parts["attention"]
-        return self._ada(images, parts, 0.0 if self.method == "ada-cam-only" else self.beta_effective_)
+    def _score_kind(self) -> str:
+        return {"anovaegan": "pixel", "ada-d-only": "belief"}.get(self.method, "ada")
+
+    def _score_beta(self) -> float:
+        return self.beta_effective_ if self.method == "ada" else 0.0
 
     def _networks(self) -> dict[str, keras.Model]:
         return {
@@ -808,6 +789,9 @@ class SemiSupervisedADADetector(_AttentionDetector):
     def _beta_in_use(self) -> float:
         return self.beta_selected_
 
+    def _score_beta(self) -> float:
+        return 0.0 if self.method == "ada-cam-ano" else self.beta_effective_
+
     def _copy_beta(self, source: _AttentionDetector, overridden: bool) -> None:
         self.beta_selected_ = self.beta if overridden else source.beta_selected_
 
@@ -815,10 +799,6 @@ class SemiSupervisedADADetector(_AttentionDetector):
         if self.method == "ada-cam-ano":
             return self.model_g_, [self.discriminator_ano_]
         return self.model_g_, [self.model_g_.discriminator, self.discriminator_ano_]
-
-    def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        parts = self._compiled_parts()(images)
-        return self._ada(images, parts, 0.0 if self.method == "ada-cam-ano" else self.beta_effective_)
 
     def _networks(self) -> dict[str, keras.Model]:
         return {

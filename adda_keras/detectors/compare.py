@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import keras
@@ -50,10 +50,11 @@ from adda_keras.detectors.ada import (
     _AttentionDetector,
     compile_vaegan_parts,
 )
-from adda_keras.detectors.base import register_detector
+from adda_keras.detectors.base import AnomalyResult, register_detector
+from adda_keras.detectors.fast_scoring import run_in_batches
 from adda_keras.models.compare import ComparatorModel, build_comparator
 from adda_keras.models.vaegan import VAEGAN
-from adda_keras.scoring import attention_weighted_residual
+from adda_keras.scoring import ada_score_from_terms, attention_weighted_residual, weighted_residual_map
 from adda_keras.training import DivergenceGuard, resolve_strategy, set_seed
 from adda_keras.validation import check_int, check_number
 
@@ -125,6 +126,7 @@ class CompareADADetector(_AttentionDetector):
         self.beta_switch_se = check_number("beta_switch_se", beta_switch_se)
         self.model_g_: VAEGAN | None = None
         self.comparator_: keras.Model | None = None
+        self._score_fn: tuple[Any, Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]] | None = None
         self.beta_selected_: float | None = None
         #: validation AUROC per candidate β and the decision with its uncertainty, when β was chosen
         self.beta_validation_: dict[float, float] | None = None
@@ -263,11 +265,37 @@ class CompareADADetector(_AttentionDetector):
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
         return self.model_g_, [self.model_g_.discriminator, self.comparator_]
 
+    def _score_pass(self) -> Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]:
+        """The compiled ``(images, beta) -> (scores, maps)`` of this method, on the parts of :meth:`_compiled_parts`."""
+        parts_fn = self._compiled_parts()
+        if self._score_fn is None or self._score_fn[0] is not parts_fn:
+            alone = self.method == "compare"
+
+            @tf.function(autograph=False)
+            def score(images: tf.Tensor, beta: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+                parts = parts_fn(images)
+                if alone:
+                    return parts["comparator_logit"], parts["comparator_map"]
+                return (
+                    ada_score_from_terms(parts["weighted_residual"], parts["normal_probability"], beta),
+                    weighted_residual_map(images, parts["reconstruction"], parts["attention"]),
+                )
+
+            self._score_fn = (parts_fn, score)
+        return self._score_fn[1]
+
+    def _predict(self, images: np.ndarray, batch_size: int) -> AnomalyResult:
+        """Scores and maps in batches of exactly ``batch_size`` (the last one padded), as the VAEGAN family's."""
+        images = self._check_input(images)
+        beta = tf.constant(self._score_beta(), tf.float32)
+        scores, maps = run_in_batches(self._score_pass(), images, batch_size, beta)
+        return AnomalyResult(scores, maps)
+
     def _predict_batch(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        parts = self._compiled_parts()(images)
-        if self.method == "compare":
-            return parts["comparator_logit"], parts["comparator_map"]
-        return self._ada(images, parts, self.beta_effective_)
+        return self._score_pass()(images, tf.constant(self._score_beta(), tf.float32))
+
+    def _score_beta(self) -> float:
+        return 0.0 if self.method == "compare" else self.beta_effective_
 
     def _beta_in_use(self) -> float:
         return self.beta_selected_

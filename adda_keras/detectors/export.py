@@ -12,11 +12,16 @@ Serving, a C++ program, another Python without adda_keras).
 
 ``"tflite"`` converts the same function with ``tf.lite.TFLiteConverter``
 to one ``.tflite`` file, with TFLite's built-in operations only (no Flex
-delegate), for phones and small devices. Its input is one image at a time
-(:data:`TFLITE_BATCH`): the decoder's upsampling leaves the batch
-dimension dynamic otherwise, and TFLite's built-in convolutions then fail. Where a detector needs an
-operation that TFLite lacks, the conversion fails with an error that says
-so, and the SavedModel remains available. Pixel detectors (scikit-learn)
+delegate), for phones and small devices; TFLite's interpreter runs its
+convolutions with the XNNPACK delegate (its default on CPUs). Its input is
+a fixed batch of :data:`TFLITE_BATCH` images: TFLite's built-in
+convolutions need static shapes, and a batch of 16 costs less CPU time per
+image than one image at a time (``results/benchmark_scoring.md``). Send
+fewer images padded to the batch and drop the padding's outputs:
+:func:`pad_to_batch` pads, :func:`run_tflite` does both for any number of
+images. Where a detector needs an operation that TFLite lacks, the
+conversion fails with an error that says so, and the SavedModel remains
+available. Pixel detectors (scikit-learn)
 have no TensorFlow graph, and AnoGAN scores by a latent search (gradient
 steps per image): neither can be exported.
 """
@@ -29,18 +34,29 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import tensorflow as tf
 
 from adda_keras.detectors.base import AnomalyDetector, KerasDetector
+from adda_keras.validation import check_int
 
-__all__ = ["EXPORT_FORMATS", "check_export_target", "export_detector", "serving_function"]
+__all__ = [
+    "EXPORT_FORMATS",
+    "TFLITE_BATCH",
+    "check_export_target",
+    "export_detector",
+    "pad_to_batch",
+    "run_tflite",
+    "serving_function",
+]
 
 #: the formats of :func:`export_detector`
 EXPORT_FORMATS = ("savedmodel", "tflite")
+#: the TFLite model's batch size: fixed, because TFLite's built-in convolutions need static shapes; 16 had the
+#: lowest CPU time per image with XNNPACK (``results/benchmark_scoring.md``)
+TFLITE_BATCH = 16
 #: the file inside every exported SavedModel folder that marks it as this library's export (and so replaceable)
 EXPORT_MARKER = "adda_keras-export.json"
-#: the TFLite model's batch size: fixed, because TFLite's built-in convolutions need static shapes
-TFLITE_BATCH = 1
 
 
 class _Serving(tf.Module):
@@ -71,7 +87,12 @@ def serving_function(detector: AnomalyDetector) -> tf.types.experimental.Concret
     return _Serving(detector).serve.get_concrete_function()
 
 
-def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], format: str = "savedmodel") -> Path:
+def export_detector(
+    detector: AnomalyDetector,
+    path: str | os.PathLike[str],
+    format: str = "savedmodel",
+    batch_size: int = TFLITE_BATCH,
+) -> Path:
     """Write ``detector`` as a serving artifact at ``path``: a SavedModel folder or a ``.tflite`` file.
 
     Raises ``ValueError`` for an unknown format, a detector without
@@ -80,13 +101,15 @@ def export_detector(detector: AnomalyDetector, path: str | os.PathLike[str], for
     The artifact is written beside ``path`` and moved there when complete;
     the only things it replaces are an earlier export (a SavedModel folder
     holding :data:`EXPORT_MARKER`, or a ``.tflite`` file), and only then.
+    ``batch_size`` is the TFLite model's fixed batch (the SavedModel takes
+    any batch).
     """
     if format not in EXPORT_FORMATS:
         raise ValueError(f"format must be one of {EXPORT_FORMATS}; got {format!r}")
     _check_exportable(detector)
     path = Path(path).expanduser().resolve()
     check_export_target(path, format)
-    module = _Serving(detector, batch=None if format == "savedmodel" else TFLITE_BATCH)
+    module = _Serving(detector, batch=None if format == "savedmodel" else check_int("batch_size", batch_size))
     try:
         concrete = module.serve.get_concrete_function()
     except Exception as error:  # noqa: BLE001  (tracing raises many types; one error that names the detector)
@@ -145,6 +168,38 @@ def check_export_target(path: str | os.PathLike[str], format: str) -> None:
             f"{path} is an existing folder that holds files this export did not write; exporting would replace "
             "them: give a new folder name"
         )
+
+
+def pad_to_batch(images: np.ndarray, batch_size: int = TFLITE_BATCH) -> np.ndarray:
+    """``images`` ``(n, H, W, C)``, ``n <= batch_size``, padded to ``batch_size`` with copies of the last image.
+
+    The TFLite model takes exactly :data:`TFLITE_BATCH` images; keep the
+    first ``n`` rows of its outputs.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or not 1 <= len(images) <= batch_size:
+        raise ValueError(f"images must be (n, H, W, C) with 1 <= n <= {batch_size}; got shape {images.shape}")
+    return np.concatenate([images, np.repeat(images[-1:], batch_size - len(images), axis=0)])
+
+
+def run_tflite(
+    path: str | os.PathLike[str], images: np.ndarray, num_threads: int | None = None
+) -> dict[str, np.ndarray]:
+    """Score any number of ``images`` with a ``.tflite`` file of :func:`export_detector`: ``score``, ``map``, ``label``.
+
+    The images go through the model's fixed batch (:func:`pad_to_batch`
+    for the last one); TFLite's interpreter applies XNNPACK, with
+    ``num_threads`` threads (default: TFLite's choice).
+    """
+    runner = tf.lite.Interpreter(model_path=str(path), num_threads=num_threads).get_signature_runner()
+    batch_size = int(runner.get_input_details()["images"]["shape"][0])
+    images = np.asarray(images, dtype=np.float32)
+    chunks = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        outputs = runner(images=pad_to_batch(batch, batch_size))
+        chunks.append({key: value[: len(batch)] for key, value in outputs.items()})
+    return {key: np.concatenate([chunk[key] for chunk in chunks]) for key in ("score", "map", "label")}
 
 
 def _frozen(concrete: tf.types.experimental.ConcreteFunction) -> tf.types.experimental.ConcreteFunction:

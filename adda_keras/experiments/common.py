@@ -23,6 +23,18 @@ from typing import Any
 import numpy as np
 
 
+def cpu_model() -> str:
+    """The CPU's model name, as ``lscpu`` prints it (Linux); ``platform.processor()`` elsewhere."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine_info() -> dict[str, Any]:
     """Facts about the machine and library versions, recorded beside every result."""
     import keras
@@ -32,6 +44,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
         "python": platform.python_version(),

@@ -122,7 +122,7 @@ NEGATIVE_SCORES = (
     "beta * D(x), the discriminator's belief that the image is normal, so confidently normal images score below "
     "0; only the order of the scores and their place against the threshold matter"
 )
-#: images read and scored at a time (the default batch of ``predict``, so scores match the Python API's bit for bit)
+#: images read and scored at a time (a multiple of ``predict``'s default batch, so scores match the Python API's)
 SCORE_CHUNK = 512
 
 

@@ -175,7 +175,10 @@ def test_ada_synthetic_trains_chooses_beta_and_saves_exactly(tmp_path: Path) -> 
     x_val = inspection_crops("brick", "validation", 20, seed=1, size=32)
     detector = make_detector("ada-synthetic", epochs=1, batch_size=16, seed=0).fit(x_train, x_val)
     assert detector.beta_selected_ in detector.beta_validation_
-    assert detector.beta_validation_[detector.beta_selected_] == max(detector.beta_validation_.values())
+    choice = detector.beta_choice_  # choose_beta's rule: the default stays unless the best gains past 2 errors
+    assert detector.beta_selected_ == choice["chosen"] in (0.5, choice["best"])
+    if choice["chosen"] != 0.5:
+        assert choice["gain"] > choice["switch_se"] * choice["gain_se"]
     assert detector.threshold_ is not None
     test = add_inspection_defects(inspection_crops("brick", "test", 12, seed=2, size=32), seed=0).images
     result = detector.predict(test)
@@ -240,6 +243,8 @@ def test_tiny_texture_benchmark_runs_and_resumes(tmp_path: Path, monkeypatch: py
     assert {r["split"] for r in rows} == {"val", "test"}
     record = json.loads((folder / "units" / "brick-seed0.json").read_text())
     assert 0 <= record["methods"]["ada"]["fpr"]["test_fpr"] <= 1
+    beliefs = record["methods"]["ada"]["beliefs"]["D_G"]  # what D_G learned, kept in every unit (issue 26)
+    assert set(beliefs) == {"train_vs_val", "val_vs_known"} and all(0 <= v <= 1 for v in beliefs.values())
     assert set(record["methods"]["patch-knn"]["test_maps"]) >= {"all", *INSPECTION_DEFECTS}
 
     def fail(*args, **kwargs):

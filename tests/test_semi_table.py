@@ -74,6 +74,12 @@ def test_ten_digit_table_runs_stores_scores_and_resumes(tmp_path: Path, monkeypa
         )
         np.testing.assert_allclose(rebuilt, scores[f"{method}-n5"], rtol=1e-5, atol=1e-6)
         assert all(f"{method}-{name}-residual-n5" in scores.files for name in PART_SETS)
+    # what each discriminator believed, kept per image set (issue 26, item 1): D_ano's belief is the sum's other half
+    for network in ("D_G", "D_ano"):
+        assert all(f"belief-{network}-{name}-n5" in scores.files for name in ("train", *PART_SETS))
+    np.testing.assert_allclose(
+        scores["belief-D_G-test-n5"] + scores["belief-D_ano-test-n5"], scores["ada-semi-test-probability-n5"], atol=1e-5
+    )
     # the analyses read the stored terms: the paper's sum and D_G alone are the table's ada-semi and ada rows
     combined = {r["combination"]: r for r in combination_rows(config.folder / "units", [3], 0, n_known=5)}
     assert list(combined) == list(COMBINATIONS)

@@ -55,6 +55,7 @@ from adda_keras.data.inspection import (
 )
 from adda_keras.data.photos import PHOTO_SPLITS, digits_on_photos, photo_crops
 from adda_keras.detectors import DEFAULT_TARGET_FPR, AnomalyDetector, make_detector
+from adda_keras.diagnostics import belief_aurocs
 from adda_keras.evaluation import aupro, auroc, pixel_auroc, wilson_interval
 from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.experiments.units import fingerprint_of, stored_unit, write_csv_atomically, write_unit
@@ -350,6 +351,10 @@ def run_unit(config: RealConfig, subject: str, seed: int, mnist: Any = None) -> 
             if method == "ada-synthetic":
                 entry["beta_selected"] = detector.beta_selected_
                 entry["beta_validation"] = detector.beta_validation_
+            if method in ("ada", "ada-synthetic"):
+                # what each discriminator learned (issue 26): training vs validation normals, vs the validation defects
+                val_defects = images.val.images[images.val.labels == 1]
+                entry["beliefs"] = belief_aurocs(detector, images.x_train, images.x_val_normal, val_defects)
         record["methods"][method] = entry
     record["n_images"] = {
         "train": len(images.x_train),

@@ -49,6 +49,7 @@ from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, semi_super
 from adda_keras.data.protocol import AnomalySplit
 from adda_keras.data.synthetic import PATCH_KINDS, make_synthetic_anomalies
 from adda_keras.detectors import AnomalyDetector, make_detector
+from adda_keras.diagnostics import discriminator_beliefs
 from adda_keras.evaluation import auroc
 from adda_keras.experiments.common import check_output_dir, machine_info
 from adda_keras.experiments.reproduce import PRESETS, Preset
@@ -237,7 +238,23 @@ def score_terms(
             terms[f"{method}-{name}-probability-n{n_known}"] = parts["normal_probability"]
         beta_raw = 0.0 if method == "ada-cam-ano" else detector.beta_effective_
         terms[f"{method}-beta_raw-n{n_known}"] = np.array(beta_raw)
+    terms.update(stored_beliefs(fitted["ada-semi"][0], {"train": split.x_train, **images}, n_known))
     return terms
+
+
+def stored_beliefs(detector: AnomalyDetector, images: dict[str, np.ndarray], n_known: int) -> dict[str, np.ndarray]:
+    """What each discriminator believes of each image set: keys ``belief-{network}-{set}-n{n_known}``.
+
+    From ``ada-semi``, whose discriminators are ``D_G`` (shared with
+    ``ada``) and ``D_ano``; :func:`adda_keras.diagnostics.belief_aurocs`'
+    comparisons are AUROCs of these arrays (``train`` against ``val``: the
+    memorisation gap; ``val`` against ``val_known``, ``val_made``, ``test``).
+    """
+    stored = {}
+    for name, batch in images.items():
+        for network, values in discriminator_beliefs(detector, batch).items():
+            stored[f"belief-{network}-{name}-n{n_known}"] = values
+    return stored
 
 
 def unit_fingerprint(config: SemiConfig, normal: int, seed: int) -> dict[str, Any]:

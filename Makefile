@@ -31,10 +31,20 @@ lab: $(LAB_STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 # For Colab without a public repository: the wheel (bundled MNIST included) and a zip of the
-# notebooks with their stored outputs, both in dist/. Upload the wheel beside a notebook in
-# Colab and the notebook's first cell installs it (docs/tutorials.md).
-dist: $(STAMP)
-	$(PY) scripts/make_dist.py
+# notebooks with their stored outputs and the result tables they read, both in dist/. Upload the
+# wheel beside a notebook in Colab and the notebook's first cell installs it (docs/tutorials.md).
+# Its own small environment (.dist-venv: pip, setuptools and wheel, a few seconds to create), not
+# the development install of .venv: building a wheel needs no TensorFlow, and make_dist.py only
+# the standard library.
+DIST_VENV := .dist-venv
+DIST_STAMP := $(DIST_VENV)/.installed
+$(DIST_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install --quiet --upgrade pip "setuptools>=68" wheel
+	touch $(DIST_STAMP)
+
+dist: $(DIST_STAMP)
+	$(DIST_VENV)/bin/python scripts/make_dist.py --no-build-isolation
 
 demo: $(STAMP)
 	$(PY) -m adda_keras demo --digit 0
@@ -77,7 +87,7 @@ test: $(STAMP) lint
 	exit $$status
 
 clean:
-	rm -rf $(VENV) site outputs dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DIST_VENV) site outputs dist .pytest_cache .ruff_cache
 
 # Documentation: build the site into site/ (fails on any warning), and
 # screenshot its pages with headless Chromium into outputs/screenshots/,

@@ -4,7 +4,9 @@ Writes into ``dist/``:
 
 * the wheel of ``adda_keras`` (``adda_keras-<version>-py3-none-any.whl``), with
   the bundled MNIST test set as data files, built by ``pip wheel`` from this
-  checkout;
+  checkout (``make dist`` runs this script from a small environment of its own,
+  ``.dist-venv``, with ``--no-build-isolation``: pip builds with that
+  environment's setuptools and fetches nothing further);
 * ``adda_keras-notebooks.zip``: every ``notebooks/NN_topic.ipynb`` with its
   stored outputs, and a ``README.txt`` that says how to run them.
 
@@ -17,6 +19,9 @@ Usage::
 
     python scripts/make_dist.py            # or: make dist
     python scripts/make_dist.py --out dist
+    python scripts/make_dist.py --no-wheel # only the zip
+
+This script needs only the standard library (and pip, for the wheel).
 """
 
 from __future__ import annotations
@@ -49,13 +54,18 @@ says that they are missing unless you upload them and set ADDA_KERAS_RESULTS.
 """
 
 
-def build_wheel(out: Path) -> Path:
-    """Build the project's wheel into ``out``; its path."""
+def build_wheel(out: Path, isolation: bool = True) -> Path:
+    """Build the project's wheel into ``out``; its path.
+
+    With ``isolation`` False, pip builds with the setuptools of the running
+    Python (``make dist``'s ``.dist-venv``) instead of fetching one into a
+    temporary build environment.
+    """
+    command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
+    if not isolation:
+        command.append("--no-build-isolation")
     with tempfile.TemporaryDirectory(prefix="adda-wheel-") as scratch:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", scratch, str(ROOT)],
-            check=True,
-        )
+        subprocess.run([*command, "--wheel-dir", scratch, str(ROOT)], check=True)
         (built,) = Path(scratch).glob("adda_keras-*.whl")
         target = out / built.name
         target.write_bytes(built.read_bytes())
@@ -84,12 +94,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output folder (default dist/)")
     parser.add_argument("--no-wheel", action="store_true", help="only the notebooks zip")
+    parser.add_argument(
+        "--no-build-isolation",
+        action="store_true",
+        help="build the wheel with this Python's setuptools (>= 68) rather than a fetched one",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if not args.no_wheel:
         for old in args.out.glob("adda_keras-*.whl"):
             old.unlink()
-        print(f"wrote {build_wheel(args.out)}")
+        print(f"wrote {build_wheel(args.out, isolation=not args.no_build_isolation)}")
     print(f"wrote {build_notebook_zip(args.out)}")
     return 0
 

@@ -40,7 +40,7 @@ DIST_VENV := .dist-venv
 DIST_STAMP := $(DIST_VENV)/.installed
 $(DIST_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(DIST_VENV)
-	$(DIST_VENV)/bin/python -m pip install --quiet --upgrade pip "setuptools>=68" wheel
+	$(DIST_VENV)/bin/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
 	touch $(DIST_STAMP)
 
 dist: $(DIST_STAMP)

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-build-isolation",
         action="store_true",
-        help="build the wheel with this Python's setuptools (>= 68) rather than a fetched one",
+        help="build the wheel with this Python's setuptools (>= 77) rather than a fetched one",
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)

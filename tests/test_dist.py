@@ -1,16 +1,22 @@
 """`make dist`: the wheel (with the bundled MNIST) and the notebooks zip that the Colab route uses.
 
-Building the wheel needs pip's build environment (setuptools from the
-package index), so it is checked by its configuration here; the zip is built.
+Building the wheel needs setuptools from the package index (``make dist``
+installs it into its own small ``.dist-venv``), so it is checked by its
+configuration and by what ``make -n dist`` would run; the zip is built.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
+import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,6 +27,30 @@ def _load_script():
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_dist_uses_a_small_build_environment_not_the_development_install() -> None:
+    # -B: as on a fresh clone; -n: print the steps, run none
+    dry = subprocess.run(["make", "-n", "-B", "dist"], cwd=ROOT, capture_output=True, text=True, check=True)
+    steps = [line.strip() for line in dry.stdout.splitlines() if line.strip() and not line.startswith("make[")]
+    assert not any(".venv/" in step.replace(".dist-venv/", "") for step in steps), dry.stdout
+    assert not any("requirements.txt" in step or "tensorflow" in step.lower() for step in steps), dry.stdout
+    assert any(step.endswith("-m venv .dist-venv") for step in steps), dry.stdout
+    assert steps[-1].startswith(".dist-venv/bin/python scripts/make_dist.py"), dry.stdout
+    assert "--no-build-isolation" in steps[-1]
+    assert ".dist-venv/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_make_dist_needs_only_the_standard_library() -> None:
+    tree = ast.parse((ROOT / "scripts" / "make_dist.py").read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    imported |= {
+        node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert imported - {"__future__"} <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
 
 
 def test_notebooks_zip_holds_every_notebook_and_says_how_to_run_them(tmp_path: Path) -> None:

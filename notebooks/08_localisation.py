@@ -68,22 +68,19 @@ if "google.colab" in sys.modules:  # on Colab: install adda_keras from an upload
 
 # %%
 import logging
-import os
 import textwrap
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-import adda_keras
 from adda_keras import make_detector
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, one_class_split
 from adda_keras.data.defects import DIGIT_DEFECTS, add_digit_defects
 from adda_keras.evaluation import aupro, pixel_auroc, pro_curve
 from adda_keras.experiments.localise import FLOOR_GRID, LABELS, MAP_METHODS, OWN_IMAGE_SCORE
 from adda_keras.localisation import PatchKNN, evaluate_maps, vaegan_maps
-from adda_keras.tutorial import FAST, pick, show_images
+from adda_keras.tutorial import FAST, pick, results_folder, show_images
 
 plt.rcParams["figure.dpi"] = 80
 logging.getLogger("tensorflow").setLevel(logging.ERROR)  # no retracing warnings: each floor compiles its own pass
@@ -244,8 +241,7 @@ display(Markdown("AUPRO / pixel AUROC on this notebook's test defects (noisy zer
 # from one short training in this notebook; those below from the preset).
 
 # %%
-REPOSITORY = Path(adda_keras.__file__).resolve().parents[1]
-RESULTS = Path(os.environ.get("ADDA_KERAS_RESULTS", REPOSITORY / "results"))
+RESULTS = results_folder()  # the checkout's results/, else the one beside the notebook; or $ADDA_KERAS_RESULTS
 for benchmark in ("digits", "textures"):
     table = RESULTS / "localisation" / "quick" / benchmark / "table.md"
     if table.is_file():

@@ -92,7 +92,9 @@ clean:
 # Documentation: build the site into site/ (fails on any warning), and
 # screenshot its pages with headless Chromium into outputs/screenshots/,
 # checking each (formulas typeset, no table clipped; exit 1 on a problem).
-docs: $(STAMP)
+# `make dist` first: the tutorials page offers its wheel and notebooks zip as downloads
+# (docs/hooks_downloads.py copies them from dist/; a plain `mkdocs build` says how to get them).
+docs: $(STAMP) dist
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 screenshots: docs

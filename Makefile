@@ -27,8 +27,18 @@ $(LAB_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e ".[lab]"
 	touch $(LAB_STAMP)
 
+# As root (Docker, Colab-like boxes, many cloud VMs) Jupyter refuses to start without --allow-root:
+# added when `id -u` is 0 (LAB_USER_ID). LAB_ARGS passes further options to `jupyter lab`, e.g.
+#   make lab LAB_ARGS="--no-browser --ip=0.0.0.0 --port=8888"
+# The file browser lists each notebook once, as its .ipynb: notebooks/.jupyter/jupyter_server_config.json
+# (found through JUPYTER_CONFIG_PATH) hides the .py twins, and notebooks/jupytext.toml keeps them from
+# opening as second notebooks; saving the .ipynb in JupyterLab still writes its .py (jupytext pairing).
+LAB_USER_ID ?= $(shell id -u)
+LAB_ARGS ?=
+LAB_ROOT_ARGS := $(if $(filter 0,$(LAB_USER_ID)),--allow-root)
+LAB_CONFIG := $(CURDIR)/notebooks/.jupyter
 lab: $(LAB_STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	JUPYTER_CONFIG_PATH="$(LAB_CONFIG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" $(VENV)/bin/jupyter lab $(strip $(LAB_ROOT_ARGS) $(LAB_ARGS)) notebooks/
 
 # For Colab without a public repository: the wheel (bundled MNIST included) and a zip of the
 # notebooks with their stored outputs and the result tables they read, both in dist/. Upload the

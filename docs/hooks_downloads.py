@@ -30,13 +30,12 @@ from mkdocs.structure.pages import Page
 
 log = logging.getLogger("mkdocs.hooks.adda_keras.downloads")
 
-DIST_DIR = "dist"
-DOWNLOADS = "downloads"
-"""The site folder that the two files are copied to."""
-WHEEL_GLOB = "adda_keras-*-py3-none-any.whl"
-ZIP_NAME = "adda_keras-notebooks.zip"
-PAGE = "tutorials.md"
-MARKER = "<!-- downloads -->"
+#: where ``make dist`` writes the two files, and the folder of the site that they are copied to
+DIST_DIR, DOWNLOADS = "dist", "downloads"
+#: the two files, as ``scripts/make_dist.py`` names them
+WHEEL_GLOB, ZIP_NAME = "adda_keras-*-py3-none-any.whl", "adda_keras-notebooks.zip"
+#: the page that offers them, and the marker on it that this hook fills
+PAGE, MARKER = "tutorials.md", "<!-- downloads -->"
 _VERSION = re.compile(r'^version = "([^"]+)"$', re.MULTILINE)
 
 

@@ -288,7 +288,7 @@ if ten is not None:
 # %% [markdown]
 # What the ten digits show (seed 0, quick preset; the printout above): this notebook's zero-and-seven picture is the
 # rule, not the exception. On the **unknown** digits the ensemble is not ahead of self-supervised ADA (0.921 against
-# 0.926 with 100 labelled anomalies): ahead on four digits by at most 0.010, behind on the others by up to 0.021 (on
+# 0.926 with 100 labelled anomalies): ahead on four digits by at most 0.01, behind on the others by up to 0.021 (on
 # digit 2, where ADA itself is furthest from the ceiling, so the claim had room to show). On the **known** digit it
 # gains little (0.947 against 0.945), with its largest gain where ADA was weak on the known digit (normal 5, known 6).
 # The supervised classifier stays far behind on the unknown digits (0.713) and behind on the known one (0.862). So on

@@ -229,10 +229,11 @@ else:
 # ## What the noise costs
 #
 # The same methods on clean MNIST (`--noise off`) against noisy MNIST: the drop in mean AUROC per method (the label
-# above each pair of bars). A robust method loses little. In the committed run the noise costs "CAM only", the
-# attention-weighted residual, least (0.002), then ADA (CAM + D, 0.027), far less than the pixel residual of the same
-# VAEGAN (AnoVAEGAN, 0.069) or the pixel detectors (kNN 0.041, PCA 0.066). ADA loses more than "CAM only" because its
-# D term helps less on noisy digits than on clean ones. On clean digits the residual, PCA and kNN are level with ADA.
+# above each pair of bars). A robust method loses little. In the committed run (`results/quick/summary.md`) the
+# noise costs "CAM only", the attention-weighted residual, least (0.002), then ADA (CAM + D, 0.027), far less than
+# the pixel residual of the same VAEGAN (AnoVAEGAN, 0.069) or the pixel detectors (kNN 0.041, PCA 0.066). ADA loses
+# more than "CAM only" because its D term helps less on noisy digits than on clean ones. On clean digits the
+# residual, PCA and kNN are level with ADA.
 # The clean run reports the VAEGAN scores and the pixel detectors PCA and kNN only.
 
 # %%

@@ -27,14 +27,34 @@ $(LAB_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e ".[lab]"
 	touch $(LAB_STAMP)
 
+# As root (Docker, Colab-like boxes, many cloud VMs) Jupyter refuses to start without --allow-root:
+# added when `id -u` is 0 (LAB_USER_ID). LAB_ARGS passes further options to `jupyter lab`, e.g.
+#   make lab LAB_ARGS="--no-browser --ip=0.0.0.0 --port=8888"
+# The file browser lists each notebook once, as its .ipynb: notebooks/.jupyter/jupyter_server_config.json
+# (found through JUPYTER_CONFIG_PATH) hides the .py twins, and notebooks/jupytext.toml keeps them from
+# opening as second notebooks; saving the .ipynb in JupyterLab still writes its .py (jupytext pairing).
+LAB_USER_ID ?= $(shell id -u)
+LAB_ARGS ?=
+LAB_ROOT_ARGS := $(if $(filter 0,$(LAB_USER_ID)),--allow-root)
+LAB_CONFIG := $(CURDIR)/notebooks/.jupyter
 lab: $(LAB_STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	JUPYTER_CONFIG_PATH="$(LAB_CONFIG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" $(VENV)/bin/jupyter lab $(strip $(LAB_ROOT_ARGS) $(LAB_ARGS)) notebooks/
 
 # For Colab without a public repository: the wheel (bundled MNIST included) and a zip of the
-# notebooks with their stored outputs, both in dist/. Upload the wheel beside a notebook in
-# Colab and the notebook's first cell installs it (docs/tutorials.md).
-dist: $(STAMP)
-	$(PY) scripts/make_dist.py
+# notebooks with their stored outputs and the result tables they read, both in dist/. Upload the
+# wheel beside a notebook in Colab and the notebook's first cell installs it (docs/tutorials.md).
+# Its own small environment (.dist-venv: pip, setuptools and wheel, a few seconds to create), not
+# the development install of .venv: building a wheel needs no TensorFlow, and make_dist.py only
+# the standard library.
+DIST_VENV := .dist-venv
+DIST_STAMP := $(DIST_VENV)/.installed
+$(DIST_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_VENV)/bin/python -m pip install --quiet --upgrade pip "setuptools>=77" wheel
+	touch $(DIST_STAMP)
+
+dist: $(DIST_STAMP)
+	$(DIST_VENV)/bin/python scripts/make_dist.py --no-build-isolation
 
 demo: $(STAMP)
 	$(PY) -m adda_keras demo --digit 0
@@ -77,12 +97,14 @@ test: $(STAMP) lint
 	exit $$status
 
 clean:
-	rm -rf $(VENV) site outputs dist .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DIST_VENV) site outputs dist .pytest_cache .ruff_cache
 
 # Documentation: build the site into site/ (fails on any warning), and
 # screenshot its pages with headless Chromium into outputs/screenshots/,
 # checking each (formulas typeset, no table clipped; exit 1 on a problem).
-docs: $(STAMP)
+# `make dist` first: the tutorials page offers its wheel and notebooks zip as downloads
+# (docs/hooks_downloads.py copies them from dist/; a plain `mkdocs build` says how to get them).
+docs: $(STAMP) dist
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 screenshots: docs

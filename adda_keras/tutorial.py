@@ -6,6 +6,10 @@
 * :func:`show_images`: a grid of images, optionally with heat maps over them.
 * :class:`AttentionHistory`: a Keras callback that records the
   discriminator's attention maps of a few fixed images during training.
+* :func:`results_folder` and :func:`shown_path`: where the notebooks read the
+  committed result tables (a checkout's ``results/``, or the ``results/``
+  folder of the notebooks zip of ``make dist``, beside the notebooks), and
+  how a message names it (never a machine path such as site-packages).
 
 Each notebook's first code cell is the Colab set-up that
 ``scripts/sync_notebooks.py`` writes: on Colab it installs ``adda_keras``
@@ -17,6 +21,7 @@ all (it stops with an error that says what to do if it cannot).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import keras
@@ -31,10 +36,13 @@ if TYPE_CHECKING:
 __all__ = [
     "FAST",
     "FAST_ENV",
+    "RESULTS_ENV",
     "AttentionHistory",
     "is_fast",
     "pick",
+    "results_folder",
     "show_images",
+    "shown_path",
 ]
 
 FAST_ENV = "ADDA_KERAS_FAST"
@@ -59,6 +67,53 @@ Read once, when the module is imported; the test suite sets ``ADDA_KERAS_FAST=1`
 def pick(default: T, fast: T) -> T:
     """``fast`` in fast mode (:data:`FAST`), else ``default``: ``epochs = pick(30, fast=1)``."""
     return fast if FAST else default
+
+
+RESULTS_ENV = "ADDA_KERAS_RESULTS"
+"""Environment variable naming another folder of result tables to read (a copy of someone else's ``results/``)."""
+
+#: where the notebooks zip of ``make dist`` puts the result tables, relative to the notebooks (and so to the
+#: working folder of a notebook server started beside them), and where it is once unzipped in Colab's /content
+BESIDE_NOTEBOOKS = (Path("results"), Path("adda_keras-notebooks") / "results")
+
+
+def _checkout() -> Path | None:
+    """The project checkout that holds this package (a folder with ``pyproject.toml``), or None if installed."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def results_folder(environ: dict[str, str] | None = None, here: Path | None = None) -> Path:
+    """The folder of result tables that the notebooks read (``<folder>/quick/table1-noisy/runs.csv``, ...).
+
+    In order: ``$ADDA_KERAS_RESULTS`` if set; the ``results/`` folder of the
+    checkout that holds this package; else ``results/`` beside the notebooks,
+    as the notebooks zip of ``make dist`` lays it out (``here`` is the working
+    folder, by default the current one: where a notebook server runs the
+    notebook; on Colab, ``/content``, where the unzipped
+    ``adda_keras-notebooks/results`` is looked for too). When none exists, the
+    first folder beside the notebooks, so that a message can name it.
+    """
+    value = (os.environ if environ is None else environ).get(RESULTS_ENV, "").strip()
+    if value:
+        return Path(value).expanduser()
+    checkout = _checkout()
+    if checkout is not None and (checkout / "results").is_dir():
+        return checkout / "results"
+    base = Path.cwd() if here is None else here
+    return next((base / c for c in BESIDE_NOTEBOOKS if (base / c).is_dir()), base / BESIDE_NOTEBOOKS[0])
+
+
+def shown_path(path: Path, here: Path | None = None) -> str:
+    """``path`` as a message shows it: relative to the checkout or the working folder ``here`` when inside one.
+
+    A path elsewhere (a folder that ``$ADDA_KERAS_RESULTS`` names) is shown as it is.
+    """
+    path = Path(path).resolve()
+    for base in (_checkout(), Path.cwd() if here is None else here):
+        if base is not None and path.is_relative_to(base.resolve()):
+            return path.relative_to(base.resolve()).as_posix()
+    return str(path)
 
 
 class AttentionHistory(keras.callbacks.Callback):

@@ -208,13 +208,14 @@ fig = plot_roc(curves, title="Baselines on noisy MNIST, normal digit 0")
 # never matches an image's actual noise: in the measurement above, 50% of AnoVAEGAN's residual lies on the noise pixels
 # (37% of the image) against 39% of AnoVAE's. That extra residual falls on normal and anomalous images alike and
 # blurs the contrast. The quick-preset tables find the same order on the mean over all ten digits (0.895 against
-# 0.880, `results/README.md`). ADA is built on the VAEGAN because its discriminator is what gives the attention.
+# 0.880, `results/quick/table1-noisy/table.md`). ADA is built on the VAEGAN because its discriminator is what gives
+# the attention.
 #
 # **AnoGAN is near chance** (its curve follows the diagonal). Without an encoder, it scores an image by searching for
 # the latent code whose generated image is closest to it, and a generator of noisy zeros, searched for 50 steps, gets
 # about as close to an anomaly as to a normal zero: its residual map above is large on both. Its final loss then says
 # more about how much ink and noise an image has than about whether it is a zero; the quick tables find it at chance
-# on every digit (mean 0.499).
+# on every digit (mean 0.499, `results/quick/table1-noisy/table.md`).
 #
 # The same VAEGAN trained and tested on the **clean** split, for comparison: the normal images' residuals grow with
 # the noise and overlap more with the anomalies'.

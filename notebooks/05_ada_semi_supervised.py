@@ -65,19 +65,16 @@ if "google.colab" in sys.modules:  # on Colab: install adda_keras from an upload
 # colab-setup: end
 
 # %%
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 
-import adda_keras
 from adda_keras import make_detector
 from adda_keras.attention import attention_maps
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, semi_supervised_split
 from adda_keras.evaluation import auroc, plot_roc
 from adda_keras.experiments.semi_supervised import LABELS as SEMI_LABELS
 from adda_keras.experiments.semi_supervised import ensemble_gain, read_semi_runs
-from adda_keras.tutorial import FAST, pick, show_images
+from adda_keras.tutorial import FAST, pick, results_folder, show_images, shown_path
 
 plt.rcParams["figure.dpi"] = 80
 EPOCHS = pick(30, 1)
@@ -271,12 +268,12 @@ fig = show_images(
 # digit (d + 1) mod 10 as the known anomaly, and scores the **unknown** digits apart from the **known** one.
 
 # %%
-TEN = Path(adda_keras.__file__).resolve().parents[1] / "results" / "quick" / "table3-ten-digits"
+TEN = results_folder() / "quick" / "table3-ten-digits"  # the checkout's results/, else the one beside the notebook
 try:
     ten = read_semi_runs(TEN)
-except FileNotFoundError as missing:
+except FileNotFoundError:
     ten = None
-    print(missing)
+    print(f"{shown_path(TEN)} is missing: run `python -m adda_keras reproduce --table 3 --protocol ten-digits`.")
 if ten is not None:
     print(f"normal digits {sorted({r['normal'] for r in ten})}, seeds {sorted({r['seed'] for r in ten})}")
     for n_known in sorted({r["n_known"] for r in ten}, reverse=True):
@@ -291,7 +288,7 @@ if ten is not None:
 # %% [markdown]
 # What the ten digits show (seed 0, quick preset; the printout above): this notebook's zero-and-seven picture is the
 # rule, not the exception. On the **unknown** digits the ensemble is not ahead of self-supervised ADA (0.921 against
-# 0.926 with 100 labelled anomalies): ahead on four digits by at most 0.010, behind on the others by up to 0.021 (on
+# 0.926 with 100 labelled anomalies): ahead on four digits by at most 0.01, behind on the others by up to 0.021 (on
 # digit 2, where ADA itself is furthest from the ceiling, so the claim had room to show). On the **known** digit it
 # gains little (0.947 against 0.945), with its largest gain where ADA was weak on the known digit (normal 5, known 6).
 # The supervised classifier stays far behind on the unknown digits (0.713) and behind on the known one (0.862). So on

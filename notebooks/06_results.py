@@ -75,14 +75,12 @@ if "google.colab" in sys.modules:  # on Colab: install adda_keras from an upload
 
 # %%
 import csv
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-import adda_keras
 from adda_keras.experiments.reproduce import (
     LABELS,
     PAPER_TABLE1,
@@ -94,16 +92,14 @@ from adda_keras.experiments.reproduce import (
     TABLE3_METHODS,
 )
 from adda_keras.experiments.semi_supervised import ensemble_gain, read_semi_runs
-from adda_keras.tutorial import FAST
+from adda_keras.tutorial import FAST, results_folder, shown_path
 
 plt.rcParams["figure.dpi"] = 80
 PRESET = "quick"
-# results/ at the repository root; ADDA_KERAS_RESULTS points elsewhere (e.g. a copy of someone else's results)
-REPOSITORY = Path(adda_keras.__file__).resolve().parents[1]
-RESULTS = Path(os.environ.get("ADDA_KERAS_RESULTS", REPOSITORY / "results"))
-folder = (RESULTS / PRESET).resolve()
-shown = folder.relative_to(REPOSITORY) if folder.is_relative_to(REPOSITORY) else folder  # not this machine's path
-print("fast mode" if FAST else "default mode", "| reading", shown)
+# results/ of the project's checkout, else the results/ beside this notebook (the notebooks zip of `make dist`
+# carries it); ADDA_KERAS_RESULTS points elsewhere (e.g. a copy of someone else's results)
+RESULTS = results_folder()
+print("fast mode" if FAST else "default mode", "| reading", shown_path(RESULTS / PRESET))
 
 
 # %% [markdown]
@@ -233,10 +229,11 @@ else:
 # ## What the noise costs
 #
 # The same methods on clean MNIST (`--noise off`) against noisy MNIST: the drop in mean AUROC per method (the label
-# above each pair of bars). A robust method loses little. In the committed run the noise costs "CAM only", the
-# attention-weighted residual, least (0.002), then ADA (CAM + D, 0.027), far less than the pixel residual of the same
-# VAEGAN (AnoVAEGAN, 0.069) or the pixel detectors (kNN 0.041, PCA 0.066). ADA loses more than "CAM only" because its
-# D term helps less on noisy digits than on clean ones. On clean digits the residual, PCA and kNN are level with ADA.
+# above each pair of bars). A robust method loses little. In the committed run (`results/quick/summary.md`) the
+# noise costs "CAM only", the attention-weighted residual, least (0.002), then ADA (CAM + D, 0.027), far less than
+# the pixel residual of the same VAEGAN (AnoVAEGAN, 0.069) or the pixel detectors (kNN 0.041, PCA 0.066). ADA loses
+# more than "CAM only" because its D term helps less on noisy digits than on clean ones. On clean digits the
+# residual, PCA and kNN are level with ADA.
 # The clean run reports the VAEGAN scores and the pixel detectors PCA and kNN only.
 
 # %%
@@ -360,9 +357,12 @@ else:
 # %%
 try:
     ten = read_semi_runs(RESULTS / PRESET / "table3-ten-digits")
-except FileNotFoundError as missing:
+except FileNotFoundError:
     ten = None
-    print(missing)
+    print(
+        f"{shown_path(RESULTS / PRESET / 'table3-ten-digits')} is missing: run "
+        "`python -m adda_keras reproduce --table 3 --protocol ten-digits --preset quick` first."
+    )
 if ten is not None:
     n_knowns = sorted({r["n_known"] for r in ten}, reverse=True)
     fig, axes = plt.subplots(1, len(n_knowns), figsize=(11, 3.6), sharey=True, squeeze=False)
@@ -389,7 +389,7 @@ for name in ("combinations.md", "few_anomalies.md"):
     if path.exists():
         display(Markdown(path.read_text()))
     else:
-        print(f"{path} is missing: run `python -m studies.semi_analysis`.")
+        print(f"{shown_path(path)} is missing: run `python -m studies.semi_analysis` in a checkout of the project.")
 
 # %% [markdown]
 # ## What it costs to run

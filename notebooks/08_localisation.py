@@ -68,22 +68,19 @@ if "google.colab" in sys.modules:  # on Colab: install adda_keras from an upload
 
 # %%
 import logging
-import os
 import textwrap
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-import adda_keras
 from adda_keras import make_detector
 from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, one_class_split
 from adda_keras.data.defects import DIGIT_DEFECTS, add_digit_defects
 from adda_keras.evaluation import aupro, pixel_auroc, pro_curve
 from adda_keras.experiments.localise import FLOOR_GRID, LABELS, MAP_METHODS, OWN_IMAGE_SCORE
 from adda_keras.localisation import PatchKNN, evaluate_maps, vaegan_maps
-from adda_keras.tutorial import FAST, pick, show_images
+from adda_keras.tutorial import FAST, pick, results_folder, show_images
 
 plt.rcParams["figure.dpi"] = 80
 logging.getLogger("tensorflow").setLevel(logging.ERROR)  # no retracing warnings: each floor compiles its own pass
@@ -222,17 +219,17 @@ display(Markdown("AUPRO / pixel AUROC on this notebook's test defects (noisy zer
 #   marks the places whose features argue against "normal". It is coarse (the feature maps are 14×14) and lights up
 #   image corners and background rather than the defect: AUPRO 0.08 or 0.09 on every kind here, the weakest map.
 # - **ADA's map** multiplies the residual by `c² / mean(c²)`: it keeps the residual where the attention is high and
-#   lowers it elsewhere. In this run it is level with the plain residual on strokes and erased segments (0.36 against
-#   0.39, 0.65 against 0.65), and *ahead* of it on the background defects (0.65 against 0.57): on noisy digits the
+#   lowers it elsewhere. In this run it is level with the plain residual on strokes and erased segments (0.38 against
+#   0.40, 0.62 against 0.62), and *ahead* of it on the background defects (0.64 against 0.56): on noisy digits the
 #   attention of both signs does not mask the background (notebook 03), so the paper's limitation does not show
 #   here. The quick-preset tables below agree (background AUPRO 0.576 for ADA, 0.492 for the residual, with noise);
 #   it shows on *clean* digits (0.923 against 0.946), where every lowered pixel is a loss.
 # - **The attention floor** adds a constant to `c`, so every pixel keeps some weight; validation picks how much (the
-#   validation AUPRO barely changes with it here, 0.408 to 0.409). A large floor turns ADA's map back into the plain
+#   validation AUPRO barely changes with it here, from 0.407 to 0.41). A large floor turns ADA's map back into the plain
 #   residual; on clean digits the floor recovers most of the background gap (0.946 in the preset's table).
 # - **Patch-kNN** knows, for every position, which patches normal zeros have there; it is the best map for a foreign
-#   digit in the background (0.68, ahead of ADA's 0.65), but not for extra strokes (0.32, below ADA's 0.36 and the
-#   residual's 0.39) or erased segments (0.44 against 0.65). On the textures of the preset it is the best map for
+#   digit in the background (0.68, ahead of ADA's 0.64), but not for extra strokes (0.32, below ADA's 0.38 and the
+#   residual's 0.40) or erased segments (0.44 against 0.62). On the textures of the preset it is the best map for
 #   every defect kind. It is the bar to clear.
 #
 # ## The quick-preset tables
@@ -244,8 +241,7 @@ display(Markdown("AUPRO / pixel AUROC on this notebook's test defects (noisy zer
 # from one short training in this notebook; those below from the preset).
 
 # %%
-REPOSITORY = Path(adda_keras.__file__).resolve().parents[1]
-RESULTS = Path(os.environ.get("ADDA_KERAS_RESULTS", REPOSITORY / "results"))
+RESULTS = results_folder()  # the checkout's results/, else the one beside the notebook; or $ADDA_KERAS_RESULTS
 for benchmark in ("digits", "textures"):
     table = RESULTS / "localisation" / "quick" / benchmark / "table.md"
     if table.is_file():

@@ -70,13 +70,11 @@ if "google.colab" in sys.modules:  # on Colab: install adda_keras from an upload
 
 # %%
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-import adda_keras
 from adda_keras import make_detector
 from adda_keras.data import load_mnist, one_class_split
 from adda_keras.data.inspection import (
@@ -90,7 +88,7 @@ from adda_keras.data.photos import PHOTO_SPLITS, digits_on_photos, photo_crops
 from adda_keras.data.synthetic import SYNTHETIC_KINDS, make_synthetic_anomalies
 from adda_keras.evaluation import aupro, auroc, pixel_auroc
 from adda_keras.localisation import PatchKNN
-from adda_keras.tutorial import FAST, pick, show_images
+from adda_keras.tutorial import FAST, pick, results_folder, show_images
 
 plt.rcParams["figure.dpi"] = 80
 EPOCHS = pick(15, 1)  # the quick preset of the texture benchmark
@@ -233,14 +231,14 @@ for name, values in scores.items():
 # table also has a validation version, the only one any choice was read from.
 
 # %%
-RESULTS = Path(adda_keras.__file__).resolve().parent.parent / "results" / "real_images" / "quick"
+RESULTS = results_folder() / "real_images" / "quick"  # the checkout's results/, else the one beside the notebook
 for name in ("photo-digits", "textures"):
     table = RESULTS / name / "table.md"
     if table.exists():
         text = table.read_text()
         display(Markdown(text[text.index("## Image AUROC, test") : text.index("## Image AUROC, validation")]))
     else:
-        print(f"results/real_images/quick/{name}/table.md is not in this checkout")
+        print(f"results/real_images/quick/{name}/table.md is missing: keep the zip's results/ beside the notebook")
 
 # %% [markdown]
 # **Reading the tables** (the figures quoted here are in `results/real_images/quick/targets.md`, which

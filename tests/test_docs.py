@@ -270,6 +270,9 @@ def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
     (project / "notebooks").mkdir()
     (project / "notebooks" / "98_sample.ipynb").write_text(json.dumps(_sample_notebook("Sample tutorial")))
     (project / "notebooks" / "99_sample.py").write_text("# not a notebook: ignored\n")
+    (project / "dist").mkdir()  # what `make dist` writes: the site offers both files
+    (project / "dist" / "adda_keras-9.9.9-py3-none-any.whl").write_bytes(b"PK wheel")
+    (project / "dist" / "adda_keras-notebooks.zip").write_bytes(b"PK zip")
 
     site = tmp_path / "site"
     assert_built(build_site(project, site))
@@ -287,6 +290,11 @@ def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
         tutorials
     )
     assert not (site / "notebooks" / "99_sample").exists()
+    assert (site / "downloads" / "adda_keras-9.9.9-py3-none-any.whl").read_bytes() == b"PK wheel"
+    assert (site / "downloads" / "adda_keras-notebooks.zip").read_bytes() == b"PK zip"
+    assert 'href="../downloads/adda_keras-9.9.9-py3-none-any.whl"' in tutorials
+    assert 'href="../downloads/adda_keras-notebooks.zip"' in tutorials
+    assert "adda_keras-9.9.9-py3-none-any.whl[cpu]" in tutorials and "make dist" not in tutorials
     assert "It prints <em>one line of output</em>, then stops." in tutorials, "summary is not the whole sentence"
     assert 'src="../../assets/colab-badge.svg"' in html and "colab.research.google.com/assets" not in html
     assert (site / "assets" / "colab-badge.svg").is_file(), "the site serves its own badge image"
@@ -304,6 +312,35 @@ def test_notebooks_outside_docs_reach_the_site(tmp_path: Path) -> None:
     assert nav.index("Sample results") < nav.index("A new table") < nav.index("Notes"), "Results nav out of order"
     home = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="results/"' in home, "repo:results/README.md should lead to the site's Results page"
+
+
+def test_the_tutorials_page_offers_the_wheel_and_the_zip_or_says_how_to_build_them(site: Path) -> None:
+    tutorials = (site / "tutorials" / "index.html").read_text(encoding="utf-8")
+    wheels = sorted((REPO / "dist").glob("adda_keras-*-py3-none-any.whl"))
+    if wheels and (REPO / "dist" / "adda_keras-notebooks.zip").is_file():
+        assert (site / "downloads" / wheels[-1].name).is_file(), "make docs copies dist/ into the site"
+        assert f'href="../downloads/{wheels[-1].name}"' in tutorials
+    else:
+        assert "<code>make dist</code>" in tutorials and 'href="../downloads/' not in tutorials
+    for route in ("Colab", "Laptop (CPU)", "Kaggle or another GPU machine"):
+        assert f"<strong>{route}</strong>" in tutorials, f"no install line for {route}"
+    assert re.search(r"adda_keras-[\w.]+-py3-none-any\.whl\[cpu\]", tutorials)
+    assert re.search(r"adda_keras-[\w.]+-py3-none-any\.whl\[gpu\]", tutorials)
+
+
+def test_the_downloads_section_without_dist_builds_names_make_dist(tmp_path: Path) -> None:
+    hooks = _load(REPO / "docs" / "hooks_downloads.py")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "adda-keras"\nversion = "1.2.3"\n')
+    without = hooks.downloads_markdown(tmp_path)
+    assert "`make dist`" in without and "](downloads/" not in without
+    assert 'pip install "adda_keras-1.2.3-py3-none-any.whl[cpu]"' in without
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "adda_keras-1.2.3-py3-none-any.whl").write_bytes(b"")
+    assert "`adda_keras-notebooks.zip`" in hooks.downloads_markdown(tmp_path)  # the zip alone is missing
+    (tmp_path / "dist" / "adda_keras-notebooks.zip").write_bytes(b"")
+    both = hooks.downloads_markdown(tmp_path)
+    assert "](downloads/adda_keras-1.2.3-py3-none-any.whl)" in both and "](downloads/adda_keras-notebooks.zip)" in both
+    assert "make dist" not in both
 
 
 def _sample_results(project: Path) -> None:

@@ -342,6 +342,15 @@ def quiet_tensorflow(verbose: bool) -> None:
         warnings.filterwarnings("ignore", module=module)
 
 
+#: the commands whose numbers the README, the docs and results/ publish
+PUBLISHING_COMMANDS = ("demo", "reproduce", "localise")
+#: their TensorFlow intra-op threads, unless TF_NUM_INTRAOP_THREADS is set: TensorFlow splits sums among its
+#: threads, so a training's last digits (and, after 20 epochs, an AUROC's third decimal) depend on how many there
+#: are; results/ was made on 2 cores, so 2 gives the published numbers on a machine of any size (of the same CPU
+#: kind: another instruction set, such as AVX-512 against AVX2, still changes the last digits)
+REPRODUCIBLE_THREADS = "2"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status.
 
@@ -353,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     quiet_tensorflow(args.verbose)
+    if args.command in PUBLISHING_COMMANDS:
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", REPRODUCIBLE_THREADS)
     os.environ.setdefault("MPLBACKEND", "Agg")
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"

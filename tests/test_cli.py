@@ -109,3 +109,23 @@ def test_demo_uses_the_library_score_defaults(monkeypatch, tmp_path):
     demo_parser = build_parser()._subparsers._group_actions[0].choices["demo"]
     beta_help = next(action.help for action in demo_parser._actions if action.dest == "beta")
     assert f"{SCORE_DEFAULTS['beta']:g})" in beta_help, "the help names another default than the library's"
+
+
+def test_demo_gives_the_same_numbers_whatever_the_machines_thread_settings(tmp_path):
+    """Same command, same numbers (issue 27): a training's last digits depend on TensorFlow's intra-op thread count
+    (measured: 1e-5 apart after two epochs with 1 and 2 threads), so the publishing commands pin it to the 2 of the
+    machine that made results/; two processes with other OpenMP and inter-op settings must agree exactly."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for threads in ("1", "4"):
+        env = {k: v for k, v in os.environ.items() if k != "TF_NUM_INTRAOP_THREADS"}
+        env.update(OMP_NUM_THREADS=threads, TF_NUM_INTEROP_THREADS=threads)
+        folder = tmp_path / f"threads{threads}"
+        argv = ["-m", "adda_keras", "demo", "--digit", "1", "--epochs", "1", "--output", str(folder)]
+        run = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=600, env=env)
+        assert run.returncode == 0, run.stderr[-2000:]
+        outputs.append((folder / "scores.csv").read_text())
+    assert outputs[0] == outputs[1]

@@ -703,8 +703,97 @@ def _bootstrap_aurocs(
 SEMI_SUPERVISED_METHODS = ("ada-semi", "ada-cam-ano")
 
 
+class _EnsembleDetector(_AttentionDetector):
+    """What the detectors that add a second network to the self-supervised VAEGAN's ``D_G`` share.
+
+    The reconstruction and ``D_G`` come from a self-supervised ``ada``
+    detector (fitted here, or given as ``self_supervised``); the second
+    network (``D_ano``, or ``ada-compare``'s comparator) is saved under
+    :attr:`second_network` and held in the attribute of that name plus
+    ``_``. β: the fitted value is ``beta_selected_`` (``beta`` stays as
+    given), chosen on labelled validation anomalies by
+    :meth:`VAEGANDetector.choose_beta`'s rule when ``fit`` gets them.
+    """
+
+    #: the second network's key in the saved file (its attribute adds ``_``)
+    second_network: ClassVar[str]
+
+    def __init__(self, method: str, beta_switch_se: float = BETA_SWITCH_SE, **params: Any) -> None:
+        super().__init__(method, **params)
+        self.beta_switch_se = check_number("beta_switch_se", beta_switch_se)
+        self.model_g_: VAEGAN | None = None
+        setattr(self, f"{self.second_network}_", None)
+        self.beta_selected_: float | None = None
+        #: validation AUROC per candidate β and the decision with its uncertainty, when β was chosen
+        self.beta_validation_: dict[float, float] | None = None
+        self.beta_choice_: dict[str, Any] | None = None
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters."""
+        return {**super().get_params(), "beta_switch_se": self.beta_switch_se}
+
+    def vaegan_params(self) -> dict[str, Any]:
+        """The parameters of the self-supervised ``ada`` detector that shares this one's generator and ``D_G``."""
+        return _AttentionDetector.get_params(self)
+
+    def _self_supervised(
+        self,
+        x_train: np.ndarray,
+        x_val: np.ndarray | None,
+        callbacks: Iterable[keras.callbacks.Callback],
+        given: VAEGANDetector | None,
+    ) -> VAEGANDetector:
+        """``given`` (checked), or a self-supervised ``ada`` detector fitted here on the same images."""
+        if given is None:
+            given = self._share_warnings(VAEGANDetector("ada", **self.vaegan_params()))
+            return given.fit(x_train, x_val, callbacks=callbacks)
+        if given.model_ is None or given.image_shape_ != tuple(x_train.shape[1:]):
+            raise ValueError("self_supervised must be an 'ada' detector fitted on images of the same shape")
+        return given
+
+    def _choose_beta_at_fit(self, reference: np.ndarray, x_val_known: np.ndarray | None) -> None:
+        """``beta_selected_``: ``beta``, or the rule's choice on ``x_val_known`` for a score with a D term."""
+        self.beta_selected_ = self.beta
+        self.beta_validation_ = self.beta_choice_ = None
+        if x_val_known is not None and self.method in self.beta_at_fit:
+            decision = self._beta_decision(
+                reference, x_val_known, BETA_GRID, float(self.beta), self.beta_switch_se, self.seed
+            )
+            self.beta_selected_ = decision["chosen"]
+            self.beta_validation_ = decision.pop("validation")
+            self.beta_choice_ = decision
+
+    #: the methods whose β ``fit`` chooses on labelled validation anomalies
+    beta_at_fit: ClassVar[tuple[str, ...]] = ()
+
+    def _beta_in_use(self) -> float:
+        return self.beta_selected_
+
+    def _copy_beta(self, source: _AttentionDetector, overridden: bool) -> None:
+        self.beta_selected_ = self.beta if overridden else source.beta_selected_
+
+    def _networks(self) -> dict[str, keras.Model]:
+        return {
+            "encoder": self.model_g_.encoder,
+            "decoder": self.model_g_.decoder,
+            "discriminator_g": self.model_g_.discriminator,
+            self.second_network: getattr(self, f"{self.second_network}_"),
+        }
+
+    def _fitted_state(self) -> dict[str, Any]:
+        return {**super()._fitted_state(), "beta_selected": self.beta_selected_}
+
+    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
+        super()._restore(networks, state)
+        self.beta_selected_ = state["beta_selected"]
+        self.model_g_ = VAEGAN(
+            networks["encoder"], networks["decoder"], networks["discriminator_g"], **self._loss_settings()
+        )
+        setattr(self, f"{self.second_network}_", networks[self.second_network])
+
+
 @register_detector(*SEMI_SUPERVISED_METHODS)
-class SemiSupervisedADADetector(_AttentionDetector):
+class SemiSupervisedADADetector(_EnsembleDetector):
     """Semi-supervised ADA: the ``D_G`` + ``D_ano`` ensemble and its ``CAM_ano`` ablation.
 
     ``fit`` needs ``x_known`` (training images of the known anomaly). It
@@ -727,27 +816,12 @@ class SemiSupervisedADADetector(_AttentionDetector):
 
     methods = SEMI_SUPERVISED_METHODS
     learning = "semi-supervised"  # D_ano trains on the known anomaly; β is chosen at fit, from x_val_known
+    second_network = "discriminator_ano"
+    beta_at_fit = ("ada-semi",)
     _fitted_networks = ("model_g_", "discriminator_ano_")
 
     def __init__(self, method: str = "ada-semi", beta_switch_se: float = BETA_SWITCH_SE, **params: Any) -> None:
-        super().__init__(method, **params)
-        self.beta_switch_se = check_number("beta_switch_se", beta_switch_se)
-        self.model_g_: VAEGAN | None = None
-        self.discriminator_ano_: keras.Model | None = None
-        self.beta_selected_: float | None = None
-        #: validation AUROC per candidate β and the decision with its uncertainty, when β was chosen
-        self.beta_validation_: dict[float, float] | None = None
-        self.beta_choice_: dict[str, Any] | None = None
-
-    def get_params(self) -> dict[str, Any]:
-        """Constructor parameters."""
-        return {**super().get_params(), "beta_switch_se": self.beta_switch_se}
-
-    def vaegan_params(self) -> dict[str, Any]:
-        """The parameters of the self-supervised ``ada`` detector that shares this one's generator and ``D_G``."""
-        params = super().get_params()
-        params["beta"] = self.beta
-        return params
+        super().__init__(method, beta_switch_se, **params)
 
     def fit(
         self,
@@ -763,12 +837,7 @@ class SemiSupervisedADADetector(_AttentionDetector):
         if x_known is None:
             raise ValueError(f"{self.method!r} needs x_known: training images of the known anomaly")
         x_train, x_val, others = self._check_training_data(x_train, x_val, x_known=x_known, x_val_known=x_val_known)
-        if self_supervised is None:
-            self_supervised = self._share_warnings(VAEGANDetector("ada", **self.vaegan_params()))
-            self_supervised.fit(x_train, x_val, callbacks=callbacks)
-        elif self_supervised.model_ is None or self_supervised.image_shape_ != tuple(x_train.shape[1:]):
-            raise ValueError("self_supervised must be an 'ada' detector fitted on images of the same shape")
-        self.model_g_ = self_supervised.model_
+        self.model_g_ = self._self_supervised(x_train, x_val, callbacks, self_supervised).model_
         self.discriminator_ano_ = self._train_vaegan(
             x_train, x_val, others["x_known"], callbacks, verbose
         ).discriminator
@@ -776,45 +845,13 @@ class SemiSupervisedADADetector(_AttentionDetector):
         self._parts_fn = None
         reference = self._spread_reference(x_train, x_val)
         self.spread_ratio_ = self._spread_ratio(reference)
-        self.beta_selected_ = self.beta
-        if others["x_val_known"] is not None and self.method == "ada-semi":
-            decision = self._beta_decision(
-                reference, others["x_val_known"], BETA_GRID, float(self.beta), self.beta_switch_se, self.seed
-            )
-            self.beta_selected_ = decision["chosen"]
-            self.beta_validation_ = decision.pop("validation")
-            self.beta_choice_ = decision
+        self._choose_beta_at_fit(reference, others["x_val_known"])
         return self._threshold_after_fit(x_val)
-
-    def _beta_in_use(self) -> float:
-        return self.beta_selected_
 
     def _score_beta(self) -> float:
         return 0.0 if self.method == "ada-cam-ano" else self.beta_effective_
-
-    def _copy_beta(self, source: _AttentionDetector, overridden: bool) -> None:
-        self.beta_selected_ = self.beta if overridden else source.beta_selected_
 
     def _scoring_networks(self) -> tuple[VAEGAN, list[keras.Model]]:
         if self.method == "ada-cam-ano":
             return self.model_g_, [self.discriminator_ano_]
         return self.model_g_, [self.model_g_.discriminator, self.discriminator_ano_]
-
-    def _networks(self) -> dict[str, keras.Model]:
-        return {
-            "encoder": self.model_g_.encoder,
-            "decoder": self.model_g_.decoder,
-            "discriminator_g": self.model_g_.discriminator,
-            "discriminator_ano": self.discriminator_ano_,
-        }
-
-    def _fitted_state(self) -> dict[str, Any]:
-        return {**super()._fitted_state(), "beta_selected": self.beta_selected_}
-
-    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
-        super()._restore(networks, state)
-        self.beta_selected_ = state["beta_selected"]
-        self.model_g_ = VAEGAN(
-            networks["encoder"], networks["decoder"], networks["discriminator_g"], **self._loss_settings()
-        )
-        self.discriminator_ano_ = networks["discriminator_ano"]

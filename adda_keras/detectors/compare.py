@@ -42,14 +42,7 @@ import numpy as np
 import tensorflow as tf
 
 from adda_keras.data.foreign import make_foreign_patches
-from adda_keras.detectors.ada import (
-    BETA_GRID,
-    BETA_SWITCH_SE,
-    PartsFn,
-    VAEGANDetector,
-    _AttentionDetector,
-    compile_vaegan_parts,
-)
+from adda_keras.detectors.ada import BETA_SWITCH_SE, PartsFn, VAEGANDetector, _EnsembleDetector, compile_vaegan_parts
 from adda_keras.detectors.base import AnomalyResult, register_detector
 from adda_keras.detectors.fast_scoring import run_in_batches
 from adda_keras.models.compare import ComparatorModel, build_comparator
@@ -79,7 +72,7 @@ _RECONSTRUCTION_BATCH = 256
 
 
 @register_detector(*COMPARE_METHODS)
-class CompareADADetector(_AttentionDetector):
+class CompareADADetector(_EnsembleDetector):
     """ADA whose second discriminator compares the image with its reconstruction (no labelled anomaly needed).
 
     Args:
@@ -102,6 +95,8 @@ class CompareADADetector(_AttentionDetector):
     methods = COMPARE_METHODS
     learning = "semi-supervised"  # the comparator trains on known anomalies when given them, and without them
     known_anomalies_optional = True
+    second_network = "comparator"
+    beta_at_fit = ("ada-compare",)
     _fitted_networks = ("model_g_", "comparator_")
 
     def __init__(
@@ -114,7 +109,7 @@ class CompareADADetector(_AttentionDetector):
         beta_switch_se: float = BETA_SWITCH_SE,
         **params: Any,
     ) -> None:
-        super().__init__(method, **params)
+        super().__init__(method, beta_switch_se, **params)
         self.comparator_epochs = (
             None if comparator_epochs is None else check_int("comparator_epochs", comparator_epochs)
         )
@@ -123,14 +118,7 @@ class CompareADADetector(_AttentionDetector):
         )
         self.patches_per_image = check_int("patches_per_image", patches_per_image)
         self.known_weight = check_number("known_weight", known_weight)
-        self.beta_switch_se = check_number("beta_switch_se", beta_switch_se)
-        self.model_g_: VAEGAN | None = None
-        self.comparator_: keras.Model | None = None
         self._score_fn: tuple[Any, Callable[[tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor]]] | None = None
-        self.beta_selected_: float | None = None
-        #: validation AUROC per candidate β and the decision with its uncertainty, when β was chosen
-        self.beta_validation_: dict[float, float] | None = None
-        self.beta_choice_: dict[str, Any] | None = None
 
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters."""
@@ -140,12 +128,7 @@ class CompareADADetector(_AttentionDetector):
             "comparator_learning_rate": self.comparator_learning_rate,
             "patches_per_image": self.patches_per_image,
             "known_weight": self.known_weight,
-            "beta_switch_se": self.beta_switch_se,
         }
-
-    def vaegan_params(self) -> dict[str, Any]:
-        """The parameters of the self-supervised ``ada`` detector that shares this one's generator and ``D_G``."""
-        return _AttentionDetector.get_params(self)
 
     def fit(
         self,
@@ -161,11 +144,7 @@ class CompareADADetector(_AttentionDetector):
         x_train, x_val, others = self._check_training_data(x_train, x_val, x_known=x_known, x_val_known=x_val_known)
         if len(x_train) < 2:
             raise ValueError("x_train must hold at least 2 images (self-made anomalies borrow from another); got 1")
-        if self_supervised is None:
-            self_supervised = self._share_warnings(VAEGANDetector("ada", **self.vaegan_params()))
-            self_supervised.fit(x_train, x_val, callbacks=callbacks)
-        elif self_supervised.model_ is None or self_supervised.image_shape_ != tuple(x_train.shape[1:]):
-            raise ValueError("self_supervised must be an 'ada' detector fitted on images of the same shape")
+        self_supervised = self._self_supervised(x_train, x_val, callbacks, self_supervised)
         self.model_g_ = self_supervised.model_
         self.image_shape_ = tuple(x_train.shape[1:])
         vaegan_history = {f"vaegan_{k}": v for k, v in self_supervised.history_.items()}
@@ -174,15 +153,7 @@ class CompareADADetector(_AttentionDetector):
         self._parts_fn = None
         reference = self._spread_reference(x_train, x_val)
         self.spread_ratio_ = self._spread_ratio(reference)
-        self.beta_selected_ = self.beta
-        self.beta_validation_ = self.beta_choice_ = None
-        if others["x_val_known"] is not None and self.method == "ada-compare":
-            decision = self._beta_decision(
-                reference, others["x_val_known"], BETA_GRID, float(self.beta), self.beta_switch_se, self.seed
-            )
-            self.beta_selected_ = decision["chosen"]
-            self.beta_validation_ = decision.pop("validation")
-            self.beta_choice_ = decision
+        self._choose_beta_at_fit(reference, others["x_val_known"])
         return self._threshold_after_fit(x_val)
 
     def reconstruct(self, images: np.ndarray) -> np.ndarray:
@@ -296,28 +267,3 @@ class CompareADADetector(_AttentionDetector):
 
     def _score_beta(self) -> float:
         return 0.0 if self.method == "compare" else self.beta_effective_
-
-    def _beta_in_use(self) -> float:
-        return self.beta_selected_
-
-    def _copy_beta(self, source: _AttentionDetector, overridden: bool) -> None:
-        self.beta_selected_ = self.beta if overridden else source.beta_selected_
-
-    def _networks(self) -> dict[str, keras.Model]:
-        return {
-            "encoder": self.model_g_.encoder,
-            "decoder": self.model_g_.decoder,
-            "discriminator_g": self.model_g_.discriminator,
-            "comparator": self.comparator_,
-        }
-
-    def _fitted_state(self) -> dict[str, Any]:
-        return {**super()._fitted_state(), "beta_selected": self.beta_selected_}
-
-    def _restore(self, networks: dict[str, keras.Model], state: dict[str, Any]) -> None:
-        super()._restore(networks, state)
-        self.beta_selected_ = state["beta_selected"]
-        self.model_g_ = VAEGAN(
-            networks["encoder"], networks["decoder"], networks["discriminator_g"], **self._loss_settings()
-        )
-        self.comparator_ = networks["comparator"]

@@ -16,12 +16,13 @@ at ERROR); ``-v`` keeps them, with the library's own log and tracebacks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 
 from adda_keras import TF_LOG_LEVEL_GIVEN
@@ -340,6 +341,30 @@ def quiet_tensorflow(verbose: bool) -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
     for module in ("tensorflow", "keras", "absl", "google"):
         warnings.filterwarnings("ignore", module=module)
+    # TensorFlow >= 2.20 prints absl's "before InitializeLog" notice and, on CPUs where oneDNN is on by default
+    # (AVX-512 VNNI and newer), its oneDNN line at import, whatever TF_CPP_MIN_LOG_LEVEL says: import it here with
+    # the process's stderr (file descriptor 2) closed for that moment
+    with _c_stderr_silenced():
+        try:
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+        except ImportError:
+            pass  # the command that needs it says which extra to install (missing_dependency)
+
+
+@contextlib.contextmanager
+def _c_stderr_silenced() -> Iterator[None]:
+    """Send what C++ code writes to file descriptor 2 to ``os.devnull`` inside the block (Python's stderr too)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 #: the commands whose numbers the README, the docs and results/ publish

@@ -254,9 +254,11 @@ fig = show_images(
 #
 # A few labelled anomalies are better used as *one more reason to call something "not normal"* than as the only
 # target: a classifier trained on them fits the known mode and little else, while the ensemble adds them to the
-# self-supervised detector's view of normality and loses little on the rest. Whether they help on the whole depends on
-# how much room the self-supervised detector leaves; notebook 06 sets this beside the paper's Table 3 for every known
-# anomaly digit.
+# self-supervised detector's view of normality and loses little on the rest. Is that because ADA leaves no room on
+# zeros? The ten-digit section below says no: the ensemble falls furthest behind on digit 2, where ADA leaves the most
+# room. What limits it is what `D_ano` learns from a few hundred images: its own belief hardly separates held-out
+# images of the very digit it was shown (`results/README.md`); notebook 06 sets the ten digits beside the paper's
+# Table 3.
 
 # %% [markdown]
 # ## Off the ceiling: every normal digit

@@ -111,21 +111,37 @@ def test_demo_uses_the_library_score_defaults(monkeypatch, tmp_path):
     assert f"{SCORE_DEFAULTS['beta']:g})" in beta_help, "the help names another default than the library's"
 
 
-def test_demo_gives_the_same_numbers_whatever_the_machines_thread_settings(tmp_path):
+def test_publishing_commands_pin_the_thread_count_and_training_then_repeats_exactly(tmp_path, monkeypatch):
     """Same command, same numbers (issue 27): a training's last digits depend on TensorFlow's intra-op thread count
-    (measured: 1e-5 apart after two epochs with 1 and 2 threads), so the publishing commands pin it to the 2 of the
-    machine that made results/; two processes with other OpenMP and inter-op settings must agree exactly."""
+    (measured: 1e-5 apart after two epochs with 1 and 2 threads), so demo, reproduce and localise pin it to the 2 of
+    the machine that made results/ unless the user set it; at that count, two processes with other OpenMP and
+    inter-op settings train a tiny ADA to exactly the same scores."""
     import os
     import subprocess
     import sys
 
-    outputs = []
+    from adda_keras.cli import PUBLISHING_COMMANDS, REPRODUCIBLE_THREADS
+
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["demo", "--output", str(blocker / "out")]) == 2  # stops before training, after the pin
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == REPRODUCIBLE_THREADS and "demo" in PUBLISHING_COMMANDS
+    script = (
+        "import sys, numpy as np\n"
+        "from adda_keras import make_detector\n"
+        "from adda_keras.data import BackgroundNoise, apply_noise, load_mnist, one_class_split\n"
+        "mnist = load_mnist('bundled')\n"
+        "split = one_class_split(mnist.images, mnist.labels, normal_class=0, seed=0, max_test_anomalies_per_class=5)\n"
+        "split = apply_noise(split, BackgroundNoise(strength=1.0), seed=0)\n"
+        "ada = make_detector('ada', epochs=2, batch_size=32, seed=0).fit(split.x_train[:192], split.x_val[:32])\n"
+        "print(ada.score_samples(split.x_test[:48]).tobytes().hex())\n"
+    )
+    printed = []
     for threads in ("1", "4"):
-        env = {k: v for k, v in os.environ.items() if k != "TF_NUM_INTRAOP_THREADS"}
+        env = {**os.environ, "TF_NUM_INTRAOP_THREADS": REPRODUCIBLE_THREADS}
         env.update(OMP_NUM_THREADS=threads, TF_NUM_INTEROP_THREADS=threads)
-        folder = tmp_path / f"threads{threads}"
-        argv = ["-m", "adda_keras", "demo", "--digit", "1", "--epochs", "1", "--output", str(folder)]
-        run = subprocess.run([sys.executable, *argv], capture_output=True, text=True, timeout=600, env=env)
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
         assert run.returncode == 0, run.stderr[-2000:]
-        outputs.append((folder / "scores.csv").read_text())
-    assert outputs[0] == outputs[1]
+        printed.append(run.stdout.strip().splitlines()[-1])
+    assert printed[0] == printed[1]

@@ -33,8 +33,8 @@
 # - how to load your own images with `load_folder_dataset`.
 #
 # <!-- run-time -->
-# **Run time:** 8 s on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells); on
-# a GPU: not measured. **Last run:** 2026-11-28.
+# **Run time:** 6 s on a 2-core CPU in default mode (the run whose outputs are stored here, timed from its cells); on
+# a GPU: not measured. **Last run:** 2026-12-08.
 # <!-- /run-time -->
 # On Colab: Runtime → Change runtime type → GPU.
 

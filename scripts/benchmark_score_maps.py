@@ -69,6 +69,14 @@ def write_crops(folder: Path, n_images: int, color: str, seed: int) -> None:
         image.save(folder / f"crop_{index:05d}.png")
 
 
+def _checkout_name(folder: Path) -> str:
+    """How a results page names a baseline checkout: its git commit (a machine's path means nothing elsewhere)."""
+    commit = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return f"commit {commit.stdout.strip()} (DIR, a checkout of it)" if commit.returncode == 0 else f"`{folder.name}`"
+
+
 def main() -> None:
     """Train, then time ``score`` in three settings (and against ``--baseline``); write the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -112,16 +120,15 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     machine = machine_info()
     with_maps = best[("--maps", "this")]["rate"]
+    baseline = _checkout_name(Path(args.baseline)) if args.baseline else None
     baseline_note = (
-        f" `baseline`: the library at `{args.baseline}`, run alternately with this checkout (`this`)."
-        if args.baseline
-        else ""
+        f" `baseline`: the library at {baseline}, run alternately with this checkout (`this`)." if baseline else ""
     )
     lines = [
         "# `adda-keras score` throughput with maps, 64x64",
         "",
         f"Made by `python scripts/benchmark_score_maps.py --images {args.images} --repeats {args.repeats} "
-        f"--color {args.color}{' --baseline ' + args.baseline if args.baseline else ''}`: {args.images} PNG files "
+        f"--color {args.color}{' --baseline DIR' if baseline else ''}`: {args.images} PNG files "
         f"of 64x64 {args.color} brick crops scored by a saved ADA model, end to end (read, score, write the CSV; "
         f"`.npy` maps at the file's size; overlay pictures drawn with Pillow), each run a fresh process; best of "
         f"{args.repeats} runs.{baseline_note}",
